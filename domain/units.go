@@ -1,0 +1,99 @@
+package domain
+
+import (
+	"maps"
+	"slices"
+	"time"
+)
+
+// Units is the state of the units stream: every registered unit.
+type Units struct {
+	byCode map[UnitCode]Unit
+}
+
+// Apply folds one event; other events are ignored.
+func (u *Units) Apply(e Event) {
+	switch e := Unwrap(e).(type) {
+	case UnitRegistered:
+		u.put(Unit{Code: e.Code, Name: e.Name, Kind: e.Kind})
+	case UnitUpdated:
+		u.put(Unit{Code: e.Code, Name: e.Name, Kind: e.Kind})
+	}
+}
+
+func (u *Units) put(x Unit) {
+	if u.byCode == nil {
+		u.byCode = map[UnitCode]Unit{}
+	}
+	u.byCode[x.Code] = x
+}
+
+// Get returns a unit by code.
+func (u *Units) Get(code UnitCode) (Unit, bool) {
+	x, ok := u.byCode[code]
+	return x, ok
+}
+
+// All lists the units sorted by kind, then code.
+func (u *Units) All() []Unit {
+	out := slices.Collect(maps.Values(u.byCode))
+	slices.SortFunc(out, func(a, b Unit) int {
+		if c := kindOrder(a.Kind) - kindOrder(b.Kind); c != 0 {
+			return c
+		}
+		if a.Code < b.Code {
+			return -1
+		}
+		if a.Code > b.Code {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Require returns a validation error naming field unless code is a registered
+// unit. Commands that name a unit (a report's unit, a transfer's to_unit, a
+// target's unit, an order's responsible_unit) call it with the units state.
+func (u *Units) Require(field string, code UnitCode) error {
+	if err := code.Validate(field); err != nil {
+		return ValidationErrors{err.(*ValidationError)}
+	}
+	if _, ok := u.byCode[code]; !ok {
+		return ValidationErrors{{Field: field, Rule: "unknown_unit", Message: "unit " + string(code) + " is not registered"}}
+	}
+	return nil
+}
+
+// RegisterUnit is PUT /units/{code}.
+type RegisterUnit struct {
+	Code UnitCode `json:"-"`
+	Name string   `json:"name"`
+	Kind UnitKind `json:"kind"`
+}
+
+// Decide registers a unit or, for a known code, updates its name or kind. The
+// name is any non-empty text (Chinese welcome, e.g. 南湖区); the kind is one of
+// county, park, department, centre (DOMAIN.md "Units, roles, actors"). A PUT
+// that changes nothing records nothing.
+func (u *Units) Decide(cmd RegisterUnit, now time.Time) ([]Event, error) {
+	var v validator
+	v.addErr("code", cmd.Code.Validate("code"))
+	checkText(&v, "name", cmd.Name, true, maxName)
+	if cmd.Kind == "" {
+		v.add("kind", "required", "is required")
+	} else if !cmd.Kind.Valid() {
+		v.add("kind", "unknown", "must be county, park, department or centre")
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	cur, ok := u.byCode[cmd.Code]
+	switch {
+	case !ok:
+		return []Event{UnitRegistered{Code: cmd.Code, Name: cmd.Name, Kind: cmd.Kind, OccurredAt: now}}, nil
+	case cur.Name == cmd.Name && cur.Kind == cmd.Kind:
+		return nil, nil
+	}
+	return []Event{UnitUpdated{Code: cmd.Code, Name: cmd.Name, Kind: cmd.Kind, OccurredAt: now}}, nil
+}
