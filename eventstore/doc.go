@@ -6,7 +6,8 @@
 // an event (see docs/eventstore.md), and the verification of the hash chains
 // and global seals.
 //
-// Backends live in sub-packages and are chosen by URL with Open:
+// Backends live in sub-packages and are chosen by URL with backend.Open
+// (package eventstore/backend, apart so that this package imports none):
 //
 //	bolt:PATH        eventstore/bolt     embedded single file (the default)
 //	postgres://...   eventstore/postgres PostgreSQL through pgx
