@@ -262,10 +262,27 @@ func TestExclusivityRules(t *testing.T) {
 	if again.ExclusiveUntil != nil {
 		t.Fatalf("same-unit re-report got a window: %+v", again)
 	}
-	// The same investor without its code is another key (domain's choice).
+	// Leaving the code out does not dodge the holder: a holder with a code
+	// claims under its name too, and the attempt is kept on record there.
 	noCode := investorA
 	noCode.USCC = ""
-	f.must(app.ReportProject.Handle(ctx, report(staffB, unitB, noCode, major)))
+	nameStream := domain.ExclusivityStream(domain.ExclusivityKeyOf(noCode, "新能源"))
+	if _, err := app.ReportProject.Handle(ctx, report(staffB, unitB, noCode, major)); !errors.Is(err, domain.ErrExclusivityConflict) {
+		t.Fatalf("same investor without its code: %v", err)
+	}
+	if got := types(f.stream(nameStream)); len(got) != 2 || got[0] != domain.TypeExclusivityClaimed ||
+		got[1] != domain.TypeReportRejected {
+		t.Fatalf("name stream = %v, want the holder's claim and the rejection", got)
+	}
+	// Another company of the same name (a different valid code) is another
+	// investor: it claims under its own code, and beside the holder's claim
+	// under the shared name.
+	namesake := investorA
+	namesake.USCC = usccCo
+	other := f.must(app.ReportProject.Handle(ctx, report(staffB, unitB, namesake, major)))
+	if other.ExclusiveUntil == nil {
+		t.Fatalf("namesake with another code got no claim: %+v", other)
+	}
 	// A non-major report makes no claim.
 	small := f.must(app.ReportProject.Handle(ctx, report(staffB, unitB, investor(7), domain.Yuan(50_000_000))))
 	if small.ExclusiveUntil != nil || len(f.stream(domain.ExclusivityStream(domain.ExclusivityKeyOf(investor(7), "新能源")))) != 0 {

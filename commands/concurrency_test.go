@@ -41,12 +41,18 @@ func registerRacers(f *fixture) []domain.UnitCode {
 }
 
 // TestExclusivityUnderConcurrency: 64 units report the same investor and
-// chain at the same moment (首报首谈, Jiaxing 2024 二(一)3). Exactly one holds
-// the exclusivity; every other report is rejected naming it, and kept on
-// record. "separate processes" gives each goroutine its own App, so nothing
-// in memory is shared and only the store's expected version decides;
-// "one process" shares one App.
+// chain at the same moment (首报首谈, Jiaxing 2024 二(一)3), half of them with
+// its unified social credit code and half without (DOMAIN.md: same uscc, or
+// same normalised name when no code). Exactly one holds the exclusivity;
+// every other report is rejected naming it, and kept on record.
+// "separate processes" gives each goroutine its own App, so nothing in
+// memory is shared and only the store's expected version decides; "one
+// process" shares one App.
 func TestExclusivityUnderConcurrency(t *testing.T) {
+	noCode := investorA
+	noCode.USCC = ""
+	nameStream := domain.ExclusivityStream(domain.ExclusivityKeyOf(noCode, "新能源"))
+	usccStream := domain.ExclusivityStream(domain.ExclusivityKeyOf(investorA, "新能源"))
 	for _, mode := range []string{"separate processes", "one process"} {
 		t.Run(mode, func(t *testing.T) {
 			f := newFixture(t).setup()
@@ -64,6 +70,14 @@ func TestExclusivityUnderConcurrency(t *testing.T) {
 					}
 				}
 			}
+			// With and without the code alternate, crossing the cache
+			// alternation, so every combination races.
+			investorOf := func(i int) domain.Investor {
+				if i/2%2 == 0 {
+					return investorA
+				}
+				return noCode
+			}
 			results := make([]commands.Result, racers)
 			errs := make([]error, racers)
 			start := make(chan struct{})
@@ -72,7 +86,7 @@ func TestExclusivityUnderConcurrency(t *testing.T) {
 				wg.Go(func() {
 					a := eventstore.Actor{Subject: "staff-" + string(units[i]), Role: string(domain.RoleUnitStaff), Unit: string(units[i])}
 					<-start
-					results[i], errs[i] = apps[i].ReportProject.Handle(f.ctx, report(a, units[i], investorA, major))
+					results[i], errs[i] = apps[i].ReportProject.Handle(f.ctx, report(a, units[i], investorOf(i), major))
 				})
 			}
 			close(start)
@@ -103,18 +117,29 @@ func TestExclusivityUnderConcurrency(t *testing.T) {
 					t.Fatalf("report of %s: err = %v, want a conflict naming %s", units[i], err, units[winner])
 				}
 			}
-			claims := f.stream(domain.ExclusivityStream(domain.ExclusivityKeyOf(investorA, "新能源")))
-			var claimed, rejected int
-			for _, e := range claims {
-				switch e.Type {
-				case domain.TypeExclusivityClaimed:
-					claimed++
-				case domain.TypeReportRejected:
-					rejected++
+			// The winner's claim is under its name key, and under its code
+			// key when it gave one; every loser's attempt is on record in one
+			// of the two streams, and no other claim was made.
+			count := func(stream string) (claimed, rejected int) {
+				for _, e := range f.stream(stream) {
+					switch e.Type {
+					case domain.TypeExclusivityClaimed:
+						claimed++
+					case domain.TypeReportRejected:
+						rejected++
+					}
 				}
+				return claimed, rejected
 			}
-			if claimed != 1 || rejected != racers-1 {
-				t.Fatalf("claim stream: %d claims, %d rejections", claimed, rejected)
+			nameClaims, nameRejections := count(nameStream)
+			usccClaims, usccRejections := count(usccStream)
+			wantUSCC := 0
+			if investorOf(winner).USCC != "" {
+				wantUSCC = 1
+			}
+			if nameClaims != 1 || usccClaims != wantUSCC || nameRejections+usccRejections != racers-1 {
+				t.Fatalf("claims: %d by name, %d by code (want 1, %d); rejections: %d + %d (want %d)",
+					nameClaims, usccClaims, wantUSCC, nameRejections, usccRejections, racers-1)
 			}
 			all, err := f.store.ReadAll(f.ctx, eventstore.Start, 0)
 			if err != nil {
@@ -129,7 +154,8 @@ func TestExclusivityUnderConcurrency(t *testing.T) {
 			if projects != 1 {
 				t.Fatalf("%d projects reported, want 1", projects)
 			}
-			t.Logf("%d appends lost a race and were decided again", counting.n.Load())
+			t.Logf("winner with code: %v; %d appends lost a race and were decided again",
+				wantUSCC == 1, counting.n.Load())
 		})
 	}
 }

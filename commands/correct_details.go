@@ -40,6 +40,23 @@ func (h correctDetailsHandler) Handle(ctx context.Context, c CorrectDetails) (Re
 // show as a difference"). The domain names the years the correction can
 // affect; only those years' assessment streams are read, so a first decision
 // without published years finds them and a second one decides with them.
+//
+// The read of the assessment streams is not part of the condition of the
+// append, which guards the project stream only (a store appends to one
+// stream under one expected version, and nothing appended can be rewritten):
+// a publication decided before this correction is recorded but appended
+// after this read — or one that freezes a position the API computed its
+// table at earlier — is not seen, and the recorded flag stays unset though
+// the frozen result does not include the correction. Making the read part of
+// the condition would need the correction to append to every affected
+// year's assessment stream too, and a crash between the two appends would
+// leave one without the other. Instead the flag is defined by the log order,
+// which no race can change: a correction is flagged for every affected year
+// whose publication froze a position before the correction's own
+// (domain.DetailsCorrected.FlaggedYears; docs/events.md). The flag recorded
+// here is what the command saw — never wrong when set, since a publication
+// it saw was appended before the correction — and the read side, which
+// knows both positions, completes it.
 func (h correctDetailsHandler) decide(c CorrectDetails) projectDecision {
 	return func(ctx context.Context, p *domain.Project, pol domain.Policy, now time.Time) ([]domain.Event, error) {
 		cmd := domain.CorrectDetails{Field: c.Field, Value: c.Value, Reason: c.Reason}

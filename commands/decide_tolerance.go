@@ -34,7 +34,7 @@ func (h decideToleranceHandler) Handle(ctx context.Context, c DecideTolerance) (
 		return execute(ctx, h.e, x, streamPlan[*domain.ToleranceCase]{
 			stream: domain.ToleranceStream(c.CaseID),
 			id:     c.CaseID,
-			state:  func() *domain.ToleranceCase { return &domain.ToleranceCase{} },
+			state:  func() *domain.ToleranceCase { return domain.NewToleranceCase(c.CaseID) },
 			check: func(_ context.Context, tc *domain.ToleranceCase) error {
 				if !tc.Exists() {
 					return notFound

@@ -48,15 +48,18 @@
 //
 // A rejected command appends nothing, with one deliberate exception: a
 // report rejected for 首报首谈 exclusivity is kept on record in the claim
-// stream for the centre (see reportProjectHandler.Handle).
+// stream of the conflict for the centre (see reportProjectHandler.Handle,
+// which also explains how a report claims under several keys).
 //
 // # Errors and HTTP
 //
 // Handlers return the domain's typed errors and this package's:
 // domain.ErrValidation (*domain.ValidationError / domain.ValidationErrors,
-// naming fields) 422; domain.ErrNotFound 404; domain.ErrInvalidTransition
-// 409; domain.ErrExclusivityConflict (*domain.ExclusivityConflictError) 409;
-// domain.ErrAlreadyExists 409; ErrForbidden (*ForbiddenError) 403;
+// naming fields) 422; domain.ErrNotFound (*domain.NotFoundError, naming
+// what and its id) 404; domain.ErrInvalidTransition 409;
+// domain.ErrExclusivityConflict (*domain.ExclusivityConflictError) 409;
+// domain.ErrAlreadyExists (*domain.AlreadyExistsError) 409; ErrForbidden
+// (*ForbiddenError) 403;
 // ErrPreconditionFailed (*PreconditionFailedError) 412;
 // ErrIdempotencyMismatch (*IdempotencyMismatchError) 422;
 // eventstore.ErrVersionConflict (retries exhausted) 409; anything else is a

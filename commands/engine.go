@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/zhaoshang/zhaoshang/domain"
@@ -310,13 +311,34 @@ func newStreamLocks() *streamLocks {
 }
 
 func (l *streamLocks) lock(ctx context.Context, stream string) (func(), error) {
-	h := fnv.New32a()
-	h.Write([]byte(stream))
-	c := l.stripes[h.Sum32()%uint32(len(l.stripes))]
-	select {
-	case c <- struct{}{}:
-		return func() { <-c }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	return l.lockAll(ctx, stream)
+}
+
+// lockAll locks the stripes of several streams (a report's claim streams).
+// Each stripe is taken once, in ascending order, so two commands locking
+// overlapping sets never wait for each other in a cycle, and two streams on
+// one stripe do not deadlock their own command.
+func (l *streamLocks) lockAll(ctx context.Context, streams ...string) (func(), error) {
+	idx := make([]int, 0, len(streams))
+	for _, s := range streams {
+		h := fnv.New32a()
+		h.Write([]byte(s))
+		idx = append(idx, int(h.Sum32()%uint32(len(l.stripes))))
 	}
+	slices.Sort(idx)
+	idx = slices.Compact(idx)
+	unlock := func(n int) {
+		for i := n - 1; i >= 0; i-- {
+			<-l.stripes[idx[i]]
+		}
+	}
+	for i, s := range idx {
+		select {
+		case l.stripes[s] <- struct{}{}:
+		case <-ctx.Done():
+			unlock(i)
+			return nil, ctx.Err()
+		}
+	}
+	return func() { unlock(len(idx)) }, nil
 }

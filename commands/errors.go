@@ -9,8 +9,9 @@ import (
 )
 
 // Errors a handler returns, beyond the domain's (domain.ErrValidation 422,
-// domain.ErrInvalidTransition 409, domain.ErrNotFound 404,
-// domain.ErrAlreadyExists 409, domain.ErrExclusivityConflict 409) and the
+// domain.ErrInvalidTransition 409, domain.ErrNotFound 404 with
+// *domain.NotFoundError, domain.ErrAlreadyExists 409 with
+// *domain.AlreadyExistsError, domain.ErrExclusivityConflict 409) and the
 // store's (eventstore.ErrVersionConflict 409 when the retries are exhausted):
 var (
 	// ErrIdempotencyMismatch: the idempotency key was used before for a

@@ -36,7 +36,7 @@ func (h issueSupervisionOrderHandler) Handle(ctx context.Context, c IssueSupervi
 		return execute(ctx, h.e, x, streamPlan[*domain.SupervisionOrder]{
 			stream: domain.SupervisionStream(id),
 			id:     id,
-			state:  func() *domain.SupervisionOrder { return &domain.SupervisionOrder{} },
+			state:  func() *domain.SupervisionOrder { return domain.NewSupervisionOrder(id) },
 			decide: func(ctx context.Context, o *domain.SupervisionOrder, now time.Time) ([]domain.Event, error) {
 				pol, err := h.e.policy(ctx)
 				if err != nil {

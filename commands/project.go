@@ -30,7 +30,7 @@ func (e *engine) onProject(ctx context.Context, x *exec, projectID string, refs 
 	return execute(ctx, e, x, streamPlan[*domain.Project]{
 		stream: domain.ProjectStream(projectID),
 		id:     projectID,
-		state:  domain.NewProject,
+		state:  func() *domain.Project { return domain.NewProjectFor(projectID) },
 		check: func(_ context.Context, p *domain.Project) error {
 			if !p.Exists() {
 				return &domain.NotFoundError{What: "project", ID: projectID}

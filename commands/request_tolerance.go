@@ -35,9 +35,9 @@ func (h requestToleranceHandler) Handle(ctx context.Context, c RequestTolerance)
 		return execute(ctx, h.e, x, streamPlan[*domain.ToleranceCase]{
 			stream: domain.ToleranceStream(id),
 			id:     id,
-			state:  func() *domain.ToleranceCase { return &domain.ToleranceCase{} },
+			state:  func() *domain.ToleranceCase { return domain.NewToleranceCase(id) },
 			check: func(ctx context.Context, _ *domain.ToleranceCase) error {
-				project = domain.NewProject()
+				project = domain.NewProjectFor(c.ProjectID)
 				if !domain.ValidID(c.ProjectID) {
 					return nil // the domain names the field
 				}

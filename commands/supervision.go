@@ -18,7 +18,7 @@ func (e *engine) onOrder(ctx context.Context, x *exec, orderID string, cmd domai
 	return execute(ctx, e, x, streamPlan[*domain.SupervisionOrder]{
 		stream: domain.SupervisionStream(orderID),
 		id:     orderID,
-		state:  func() *domain.SupervisionOrder { return &domain.SupervisionOrder{} },
+		state:  func() *domain.SupervisionOrder { return domain.NewSupervisionOrder(orderID) },
 		check: func(_ context.Context, o *domain.SupervisionOrder) error {
 			issued, ok := o.Issued()
 			if !ok {

@@ -382,3 +382,37 @@ func (s *ProjectSnapshot) applyCorrection(e DetailsCorrected) {
 		}
 	}
 }
+
+// FlaggedYears is the authoritative answer to "is this correction flagged"
+// (DOMAIN.md DetailsCorrected: "a correction of a period whose assessment is
+// published is flagged"; "AssessmentPublished freezes a year's result; later
+// corrections show as a difference"): the affected years whose published
+// result does not include the correction. The correction is flagged when
+// there is any.
+//
+// frozenBefore(year) must report whether the year's AssessmentPublished froze
+// its result at a log position (its Position field) before the correction's
+// own position. The answer is those years, plus the PublishedYears the
+// recording command saw.
+//
+// Why the event's Flagged field alone is not enough: the command decides the
+// flag by reading the assessment streams, which is not part of the
+// condition of its append to the project stream (a store appends to one
+// stream under one expected version). A publication decided before the
+// correction was recorded but appended after the command's read — or one
+// that freezes an earlier position the API computed its table at — leaves
+// the correction unflagged though the frozen result does not include it.
+// Whether a correction is part of a frozen result is fixed by the log order
+// alone, which every reader of the log knows, so the flag is computed from
+// it; the recorded flag is what the command saw, never wrong when set (a
+// publication it saw was appended, and so froze its position, before the
+// correction was).
+func (c DetailsCorrected) FlaggedYears(frozenBefore func(year int) bool) []int {
+	var out []int
+	for _, y := range c.AffectedYears {
+		if slices.Contains(c.PublishedYears, y) || frozenBefore != nil && frozenBefore(y) {
+			out = append(out, y)
+		}
+	}
+	return out
+}

@@ -42,15 +42,18 @@
 // Decide that returns no events and no error means "nothing to record" (an
 // identical re-PUT of a unit, targets or policy).
 //
-// Reporting a project involves two streams: the claim stream of the
-// investor + chain (ExclusivityStream(cmd.ExclusivityKey())) and the new
-// project stream. DecideReport judges the report against the claims; the
-// commands layer appends the claim (if any) with the expected version it read,
-// which is what makes two simultaneous reports unable to both win, then the
-// project's first event. On *ExclusivityConflictError it appends
-// RejectionRecord(cmd, conflict) to the claim stream instead. A report that
-// creates no claim (not major, or the holder's own unit again) leaves the claim
-// stream untouched.
+// Reporting a project involves the claim streams of the investor + chain —
+// one per key of cmd.ExclusivityKeys(): the normalised name key, and the uscc
+// key when a code is given — and the new project stream. DecideReport judges
+// the report against the claims of all those streams (SameInvestor: same code
+// when both sides have one, else same normalised name); the commands layer
+// appends each claim (if any) to its own stream with the expected version it
+// read, in key order, which is what makes two simultaneous reports unable to
+// both win, then the project's first event. On *ExclusivityConflictError it
+// appends RejectionRecord(cmd, conflict) to the stream of conflict.Key
+// instead (and to any stream it had already claimed, voiding that half-made
+// claim). A report that creates no claim (not major, or the holder's own unit
+// again) leaves the claim streams untouched.
 //
 // Decide functions that name a unit check its syntax only; whether the unit is
 // registered is asked of the Units state with Units.Require, which the commands

@@ -18,8 +18,10 @@ var (
 	// termination, a second decision). Details are in *TransitionError.
 	ErrInvalidTransition = errors.New("invalid transition")
 	// ErrNotFound: the aggregate the command acts on does not exist.
+	// Details are in *NotFoundError.
 	ErrNotFound = errors.New("not found")
-	// ErrAlreadyExists: a command that creates an aggregate met an existing one.
+	// ErrAlreadyExists: a command that creates an aggregate met an existing
+	// one. Details are in *AlreadyExistsError.
 	ErrAlreadyExists = errors.New("already exists")
 	// ErrExclusivityConflict: another unit holds 首报首谈 rights on the
 	// investor and chain. Details are in *ExclusivityConflictError.
@@ -110,16 +112,43 @@ func (e *ExclusivityConflictError) Error() string {
 // Is makes the error match ErrExclusivityConflict.
 func (e *ExclusivityConflictError) Is(target error) bool { return target == ErrExclusivityConflict }
 
-// NotFoundError names what was not found.
+// NotFoundError names what was not found: the kind of aggregate ("project",
+// "supervision order", …) and its id. The aggregates built for a stream
+// (NewProjectFor, NewSupervisionOrder, NewToleranceCase) know the id before
+// they exist, so their Decide names it; ID is empty only for an aggregate
+// built without one.
 type NotFoundError struct {
 	What string
 	ID   string
 }
 
-func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %s not found", e.What, e.ID) }
+func (e *NotFoundError) Error() string {
+	if e.ID == "" {
+		return e.What + " not found"
+	}
+	return fmt.Sprintf("%s %s not found", e.What, e.ID)
+}
 
 // Is makes the error match ErrNotFound.
 func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// AlreadyExistsError is a creating command that met an existing aggregate:
+// what it would have created and its id (a project whose stream is already
+// written, an order or case id already issued).
+type AlreadyExistsError struct {
+	What string
+	ID   string
+}
+
+func (e *AlreadyExistsError) Error() string {
+	if e.ID == "" {
+		return e.What + " already exists"
+	}
+	return fmt.Sprintf("%s %s already exists", e.What, e.ID)
+}
+
+// Is makes the error match ErrAlreadyExists.
+func (e *AlreadyExistsError) Is(target error) bool { return target == ErrAlreadyExists }
 
 // validator collects field errors of one command so the API can report them all.
 type validator struct {

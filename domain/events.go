@@ -82,8 +82,10 @@ type ProjectReported struct {
 	// Major records whether the planned investment met the policy's major
 	// threshold when reported (¥10亿 / US$1亿 by default).
 	Major bool `json:"major"`
-	// ExclusivityKey names the claim stream (exclusivity-<key>) this report was
-	// judged against.
+	// ExclusivityKey is the report's primary claim key (ExclusivityKeyOf:
+	// its uscc key when a code was given, else its name key). The report was
+	// judged against the claim streams of every key of ExclusivityKeysOf,
+	// which a reader derives from Investor and IndustryChain.
 	ExclusivityKey string     `json:"exclusivity_key"`
 	ExclusiveUntil *time.Time `json:"exclusive_until,omitempty"`
 	PolicyVersion  int        `json:"policy_version"`
@@ -210,8 +212,10 @@ type ProjectTerminated struct {
 
 // DetailsCorrected corrects one field. Nothing is edited: Previous and Value both
 // stay in the log. AffectedYears are the assessment years whose figures the
-// correction can change; PublishedYears those of them already published, and
-// Flagged is set when there is any (the result shows as a difference).
+// correction can change; PublishedYears those of them the recording command
+// saw published, and Flagged is set when there is any (the result shows as a
+// difference). Whether the correction is flagged is decided by the log order,
+// which completes these fields: see FlaggedYears.
 type DetailsCorrected struct {
 	ProjectID      string          `json:"project_id"`
 	Field          CorrectionField `json:"field"`
@@ -227,8 +231,13 @@ type DetailsCorrected struct {
 // ---- claim stream: exclusivity-<hash> ----
 
 // ExclusivityClaimed grants first-negotiation rights (首报首谈, Jiaxing 2024
-// 二(一)3) to Unit for Key until Until. Appended with an expected version so two
-// concurrent reports cannot both win. OccurredAt is the report's occurred_at.
+// 二(一)3) to Unit until Until, recorded in the stream of Key. A report claims
+// under each of its keys (ExclusivityKeysOf: its name key, and its uscc key
+// when it gave a code), one identical claim per stream but for Key, each
+// appended with an expected version so two concurrent reports cannot both
+// win. OccurredAt is the report's occurred_at. InvestorName, USCC and
+// IndustryChain (normalised) are what a competing report is compared with
+// (ExclusivityClaimed.Covers).
 type ExclusivityClaimed struct {
 	Key           string    `json:"key"`
 	InvestorName  string    `json:"investor_name"`
@@ -242,8 +251,11 @@ type ExclusivityClaimed struct {
 }
 
 // ReportRejected keeps a report rejected for an exclusivity conflict on record
-// for the centre, in the claim stream it conflicted with. ProjectID is the id the
-// project would have had; no project stream exists for it.
+// for the centre, in the claim stream it conflicted with (Key). ProjectID is the
+// id the project would have had; no project stream exists for it. When the
+// report had already claimed under one of its keys before losing the race for
+// another, the same record is also appended to that key's stream, where it
+// voids the half-made claim (ExclusivityClaims).
 type ReportRejected struct {
 	Key               string        `json:"key"`
 	ProjectID         string        `json:"project_id"`

@@ -19,9 +19,17 @@ type ReportProject struct {
 	OccurredAt        time.Time     `json:"occurred_at"`
 }
 
-// ExclusivityKey is the claim key of the report (see ExclusivityKeyOf); the
-// commands layer loads ExclusivityStream(key) before DecideReport.
+// ExclusivityKey is the report's primary claim key (see ExclusivityKeyOf),
+// the one ProjectReported records.
 func (c ReportProject) ExclusivityKey() string { return ExclusivityKeyOf(c.Investor, c.IndustryChain) }
+
+// ExclusivityKeys is every key the report is judged under and claims (see
+// ExclusivityKeysOf, sorted): the commands layer loads
+// ExclusivityStream(key) of each into one ExclusivityClaims before
+// DecideReport.
+func (c ReportProject) ExclusivityKeys() []string {
+	return ExclusivityKeysOf(c.Investor, c.IndustryChain)
+}
 
 // Validate checks the report's fields (API names).
 func (c ReportProject) Validate(pol Policy, now time.Time) error {
@@ -56,11 +64,26 @@ func (c ReportProject) Validate(pol Policy, now time.Time) error {
 	return v.err()
 }
 
-// ExclusivityClaims is the state of one claim stream (exclusivity-<hash>): every
-// claim granted on the key and every report rejected against it.
+// ExclusivityClaims is the state of the claim streams (exclusivity-<hash>) a
+// report is judged against: every claim granted on their keys and every
+// report rejected against them. One value may fold several streams — a
+// report reads the stream of each of its keys — and a claim recorded under
+// two keys then appears once per key; judging is by content (Covers), so
+// the copies agree.
+//
+// A claim is void once a ReportRejected of its own project is folded: the
+// commands layer records a claim under each key in turn, and a report that
+// claimed one key and then lost the race for another is rejected; its
+// rejection is then also appended to the streams it had already claimed,
+// so the half-made claim never blocks anyone. A claim whose project stream
+// was never written for another reason (the process died between the claim
+// and the project, and the request was not retried with its idempotency
+// key) is not void: it holds its window, and the centre sees a claim whose
+// project does not exist.
 type ExclusivityClaims struct {
 	claims   []ExclusivityClaimed
 	rejected []ReportRejected
+	void     map[string]bool // project ids whose report was rejected
 	events   int
 }
 
@@ -72,70 +95,126 @@ func (c *ExclusivityClaims) Apply(e Event) {
 	case ReportRejected:
 		e.Investor.Categories = slices.Clone(e.Investor.Categories)
 		c.rejected = append(c.rejected, e)
+		if c.void == nil {
+			c.void = map[string]bool{}
+		}
+		c.void[e.ProjectID] = true
 	default:
 		return
 	}
 	c.events++
 }
 
-// Claims lists the claims in the order granted.
+// Claims lists the claims in the order folded, void ones included (the
+// record is never edited; Void tells them apart).
 func (c *ExclusivityClaims) Claims() []ExclusivityClaimed { return slices.Clone(c.claims) }
 
 // Rejections lists the rejected reports kept on record for the centre.
 func (c *ExclusivityClaims) Rejections() []ReportRejected { return slices.Clone(c.rejected) }
 
-// Len is the number of events applied (the stream's length as folded).
+// Void reports whether the claim's project was rejected after it claimed
+// (a half-made claim, see ExclusivityClaims): such a claim never holds.
+func (c *ExclusivityClaims) Void(cl ExclusivityClaimed) bool { return c.void[cl.ProjectID] }
+
+// Len is the number of events applied (the streams' length as folded).
 func (c *ExclusivityClaims) Len() int { return c.events }
 
-// ActiveAt returns the claim holding at instant t: the first granted claim whose
-// window (report occurred_at + exclusivity_days, fixed when granted) has not
-// ended at t. The window is half-open: at Until the claim no longer holds. A
-// claim holds from the moment it is recorded, even if its report is dated a few
-// minutes ahead within the clock-skew allowance, so the window has no lower bound
-// here.
+// ActiveAt returns the claim holding at instant t: the first granted claim
+// that is not void and whose window (report occurred_at + exclusivity_days,
+// fixed when granted) has not ended at t. The window is half-open: at Until
+// the claim no longer holds. A claim holds from the moment it is recorded,
+// even if its report is dated a few minutes ahead within the clock-skew
+// allowance, so the window has no lower bound here.
 func (c *ExclusivityClaims) ActiveAt(t time.Time) (ExclusivityClaimed, bool) {
 	for _, cl := range c.claims {
-		if t.Before(cl.Until) {
+		if t.Before(cl.Until) && !c.void[cl.ProjectID] {
 			return cl, true
 		}
 	}
 	return ExclusivityClaimed{}, false
 }
 
-// activeFor is ActiveAt restricted to claims of key, so a claim stream loaded
-// for the wrong key can never block (or let through) a report.
-func (c *ExclusivityClaims) activeFor(key string, t time.Time) (ExclusivityClaimed, bool) {
-	for _, cl := range c.claims {
-		if cl.Key == key && t.Before(cl.Until) {
-			return cl, true
+// Covers reports whether the claim is on investor inv in chain: the same
+// normalised chain and the same investor by SameInvestor (codes when both
+// sides have one, else normalised names).
+func (cl ExclusivityClaimed) Covers(inv Investor, chain string) bool {
+	return NormaliseName(cl.IndustryChain) == NormaliseName(chain) &&
+		SameInvestor(Investor{Name: cl.InvestorName, USCC: cl.USCC}, inv)
+}
+
+// judge finds what the claims say about cmd at instant t: the claim of
+// another unit that blocks it (nil if none) and whether cmd's own unit holds
+// an active claim covering it. Of several blocking claims the earliest
+// report wins (occurred_at, then project id, so the answer does not depend
+// on the order the streams were folded in); of that claim's copies the one
+// under the key the match was made by is named (the uscc key when both
+// sides have a code, else the name key), which is the stream the rejection
+// is recorded in.
+func (c *ExclusivityClaims) judge(cmd ReportProject, t time.Time) (blocking *ExclusivityClaimed, ownHeld bool) {
+	for i := range c.claims {
+		cl := &c.claims[i]
+		if !t.Before(cl.Until) || c.void[cl.ProjectID] || !cl.Covers(cmd.Investor, cmd.IndustryChain) {
+			continue
+		}
+		if cl.Unit == cmd.Unit {
+			ownHeld = true
+			continue
+		}
+		if blocking == nil || cl.OccurredAt.Before(blocking.OccurredAt) ||
+			cl.OccurredAt.Equal(blocking.OccurredAt) && cl.ProjectID < blocking.ProjectID {
+			blocking = cl
 		}
 	}
-	return ExclusivityClaimed{}, false
+	if blocking == nil {
+		return nil, ownHeld
+	}
+	want := nameKey(cmd.Investor.Name, cmd.IndustryChain)
+	if u := NormaliseUSCC(cmd.Investor.USCC); u != "" && blocking.USCC != "" {
+		want = usccKey(u, cmd.IndustryChain)
+	}
+	for i := range c.claims {
+		if cl := &c.claims[i]; cl.ProjectID == blocking.ProjectID && cl.Key == want {
+			blocking = cl
+			break
+		}
+	}
+	b := *blocking
+	return &b, ownHeld
 }
 
 // ReportDecision is what a successful report appends: the project's first
-// event, and, when the report earns first-negotiation rights, the claim to
-// append to the claim stream (with the expected version the claims were read
-// at, before the project event).
+// event, and, when the report earns first-negotiation rights, its claims —
+// one per key of ExclusivityKeysOf, each to be appended to
+// ExclusivityStream(claim.Key) with the expected version that stream was
+// read at, before the project event.
 type ReportDecision struct {
 	Reported ProjectReported
-	Claim    *ExclusivityClaimed
+	// Claim is the claim under the primary key (Reported.ExclusivityKey),
+	// nil when the report claims nothing.
+	Claim *ExclusivityClaimed
+	// Claims is every claim, in key order (the primary one included).
+	Claims []ExclusivityClaimed
 }
 
-// DecideReport decides a project report against the claim stream of its key,
-// the policy and the moment it is being recorded (now).
+// DecideReport decides a project report against the claims read from the
+// streams of every one of its keys (cmd.ExclusivityKeys), the policy and the
+// moment it is being recorded (now).
 //
 // 首报首谈 (Jiaxing 2024 二(一)3 "赋予首报地1个月的排他性首谈资格"):
 //   - A report whose planned investment is major (Classify: ≥ ¥10亿 or ≥ US$1亿
-//     by default) and finds no active claim gets one: the window runs
-//     exclusivity_days from the report's occurred_at. A backdated report whose
-//     window has already ended at now gets none.
-//   - While another unit's claim is active at now — the moment the competing
-//     report is recorded — any report of the same key by a different unit is
-//     rejected with *ExclusivityConflictError, whatever its planned investment:
-//     a competitor must not dodge the window by reporting a smaller figure.
-//     The commands layer then appends RejectionRecord(...) to the claim stream,
-//     so the centre sees both claims and may transfer.
+//     by default) and finds no active claim covering it gets one, recorded
+//     under each of its keys: the window runs exclusivity_days from the
+//     report's occurred_at. A backdated report whose window has already ended
+//     at now gets none.
+//   - While another unit's claim covering the same investor (SameInvestor:
+//     same uscc, or same normalised name when either side has no code) in the
+//     same chain is active at now — the moment the competing report is
+//     recorded — the report is rejected with *ExclusivityConflictError,
+//     whatever its planned investment: a competitor must not dodge the window
+//     by reporting a smaller figure, nor by leaving the code out. The
+//     commands layer then appends RejectionRecord(...) to
+//     ExclusivityStream(conflict.Key), so the centre sees both claims and may
+//     transfer.
 //   - The holder's own unit may report the same investor and chain again (a
 //     second phase, a duplicate entry): the report is accepted but creates no
 //     claim, so re-reporting can never extend the window, which stays anchored
@@ -151,12 +230,12 @@ func DecideReport(cmd ReportProject, claims *ExclusivityClaims, pol Policy, now 
 	if err != nil {
 		return ReportDecision{}, ValidationErrors{{Field: "planned_investment.amount", Rule: "overflow", Message: err.Error()}}
 	}
-	key := cmd.ExclusivityKey()
-	active, held := claims.activeFor(key, now)
-	if held && active.Unit != cmd.Unit {
-		return ReportDecision{}, &ExclusivityConflictError{Key: key, HolderUnit: active.Unit,
-			HolderProject: active.ProjectID, Until: active.Until}
+	blocking, ownHeld := claims.judge(cmd, now)
+	if blocking != nil {
+		return ReportDecision{}, &ExclusivityConflictError{Key: blocking.Key, HolderUnit: blocking.Unit,
+			HolderProject: blocking.ProjectID, Until: blocking.Until}
 	}
+	key := cmd.ExclusivityKey()
 	inv := cmd.Investor
 	inv.USCC = NormaliseUSCC(inv.USCC)
 	inv.Categories = dedupe(inv.Categories)
@@ -166,12 +245,18 @@ func DecideReport(cmd ReportProject, claims *ExclusivityClaims, pol Policy, now 
 		LeadOfficial: cmd.LeadOfficial, OccurredAt: cmd.OccurredAt, Major: cls.Major, ExclusivityKey: key,
 		PolicyVersion: pol.Version,
 	}}
-	if cls.Major && !held {
+	if cls.Major && !ownHeld {
 		until := cmd.OccurredAt.Add(days(pol.ExclusivityDays))
 		if until.After(now) {
-			d.Claim = &ExclusivityClaimed{Key: key, InvestorName: NormaliseName(inv.Name), USCC: inv.USCC,
-				IndustryChain: NormaliseName(cmd.IndustryChain), Unit: cmd.Unit, ProjectID: cmd.ProjectID,
-				OccurredAt: cmd.OccurredAt, Until: until, PolicyVersion: pol.Version}
+			for _, k := range cmd.ExclusivityKeys() {
+				cl := ExclusivityClaimed{Key: k, InvestorName: NormaliseName(inv.Name), USCC: inv.USCC,
+					IndustryChain: NormaliseName(cmd.IndustryChain), Unit: cmd.Unit, ProjectID: cmd.ProjectID,
+					OccurredAt: cmd.OccurredAt, Until: until, PolicyVersion: pol.Version}
+				d.Claims = append(d.Claims, cl)
+				if k == key {
+					d.Claim = &cl
+				}
+			}
 			u := until
 			d.Reported.ExclusiveUntil = &u
 		}
@@ -182,17 +267,24 @@ func DecideReport(cmd ReportProject, claims *ExclusivityClaims, pol Policy, now 
 // Events returns the project stream's events of the decision.
 func (d ReportDecision) Events() []Event { return []Event{d.Reported} }
 
-// ClaimEvents returns the claim stream's events of the decision (none or one).
+// ClaimEvents returns the claims of the decision as events, in key order:
+// none, or one per key of the report. Each belongs to the stream of its own
+// key, ExclusivityStream(claim.Key).
 func (d ReportDecision) ClaimEvents() []Event {
-	if d.Claim == nil {
+	if len(d.Claims) == 0 {
 		return nil
 	}
-	return []Event{*d.Claim}
+	out := make([]Event, len(d.Claims))
+	for i, cl := range d.Claims {
+		out[i] = cl
+	}
+	return out
 }
 
 // RejectionRecord is the record of a report rejected for an exclusivity
-// conflict, kept in the claim stream for the centre (DOMAIN.md ProjectReported:
-// "the attempt itself is kept on record").
+// conflict, kept for the centre in the claim stream of conflict.Key (DOMAIN.md
+// ProjectReported: "the attempt itself is kept on record") — and in any
+// stream the report had already claimed, which the record voids.
 func RejectionRecord(cmd ReportProject, conflict *ExclusivityConflictError) ReportRejected {
 	inv := cmd.Investor
 	inv.USCC = NormaliseUSCC(inv.USCC)

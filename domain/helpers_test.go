@@ -37,7 +37,10 @@ func validUSCC(body string) string {
 	return body + string(c)
 }
 
-var usccA = validUSCC("91330400MA2BWKQ30")
+var (
+	usccA = validUSCC("91330400MA2BWKQ30")
+	usccB = validUSCC("91330400MA2BWKQ41") // another company
+)
 
 func reportCmd(id string, unit UnitCode, planned Money, occurred time.Time) ReportProject {
 	return ReportProject{

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -93,18 +94,67 @@ func USCCCheckChar(first17 string) (c byte, ok bool) {
 	return usccCharset[check], true
 }
 
-// ExclusivityKeyOf is the identity of an exclusivity claim: the investor (its
-// unified social credit code when given, else its normalised name) and the
-// normalised industry chain (Jiaxing 2024 二(一)3; DOMAIN.md: "same uscc, or
-// same normalised name when no code, in the same industry chain").
+// ExclusivityKeyOf is the primary key of a report's exclusivity claim, the
+// one ProjectReported.ExclusivityKey records: the investor's unified social
+// credit code when given, else its normalised name, with the normalised
+// industry chain (Jiaxing 2024 二(一)3; DOMAIN.md: "same uscc, or same
+// normalised name when no code, in the same industry chain").
 //
-// A report that gives a code and one that does not have different keys and do
-// not see each other: one key per report keeps the claim a single stream, which
-// is what makes two simultaneous reports unable to both win.
+// One key is not enough to judge a report: a report with the code and one
+// without must still meet. ExclusivityKeysOf lists every key a report claims
+// and is judged under; SameInvestor says when two investors are the same.
 func ExclusivityKeyOf(inv Investor, chain string) string {
-	c := NormaliseName(chain)
 	if u := NormaliseUSCC(inv.USCC); u != "" {
-		return "uscc:" + u + "|chain:" + c
+		return usccKey(u, chain)
 	}
-	return "name:" + NormaliseName(inv.Name) + "|chain:" + c
+	return nameKey(inv.Name, chain)
+}
+
+// ExclusivityKeysOf is every key under which a report of inv in chain is
+// judged and, when it earns first-negotiation rights, claims them: always
+// its name key ("name:<normalised name>|chain:<chain>"), and its uscc key
+// ("uscc:<USCC>|chain:<chain>") when a code is given. The keys are sorted,
+// which is the order the commands layer appends the claims in, so that two
+// reports contending for the same streams meet them in the same order.
+//
+// Why both: DOMAIN.md judges "same uscc, or same normalised name when no
+// code". A holder who reported with a code is found by a competitor with the
+// same code under the uscc key, and by a competitor without a code under the
+// name key; a holder who reported without a code is found by any competitor
+// under the name key. So a claim with a code is recorded under both keys, a
+// claim without one under its name key, and a competing report reads the
+// streams of all its keys; SameInvestor then decides which of the claims
+// found there are the same investor (two different valid codes under one
+// name are two companies).
+func ExclusivityKeysOf(inv Investor, chain string) []string {
+	keys := []string{nameKey(inv.Name, chain)}
+	if u := NormaliseUSCC(inv.USCC); u != "" {
+		keys = append(keys, usccKey(u, chain))
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func nameKey(name, chain string) string {
+	return "name:" + NormaliseName(name) + "|chain:" + NormaliseName(chain)
+}
+
+func usccKey(normalisedUSCC, chain string) string {
+	return "uscc:" + normalisedUSCC + "|chain:" + NormaliseName(chain)
+}
+
+// SameInvestor reports whether a and b are the same investor for 首报首谈
+// (Jiaxing 2024 二(一)3; DOMAIN.md "same uscc, or same normalised name when no
+// code"): when both give a unified social credit code, the codes decide —
+// the same code under two spellings of the name is one company, and two
+// different codes under the same name are two companies; when either gives
+// none, the normalised names decide. A name that normalises to nothing
+// matches nothing.
+func SameInvestor(a, b Investor) bool {
+	ua, ub := NormaliseUSCC(a.USCC), NormaliseUSCC(b.USCC)
+	if ua != "" && ub != "" {
+		return ua == ub
+	}
+	na := NormaliseName(a.Name)
+	return na != "" && na == NormaliseName(b.Name)
 }

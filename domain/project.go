@@ -14,6 +14,10 @@ import (
 // read side a copy of everything.
 type Project struct {
 	s ProjectSnapshot
+	// stream is the id of the stream the project is folded from, when the
+	// caller said (NewProjectFor), so that Decide on a project that does
+	// not exist yet can name it.
+	stream string
 }
 
 // ProjectSnapshot is a deep copy of a project's state for readers. Times are
@@ -66,6 +70,10 @@ type ProjectSnapshot struct {
 
 // NewProject returns an empty project (no stream yet).
 func NewProject() *Project { return &Project{} }
+
+// NewProjectFor returns an empty project to fold the stream of project id
+// into: if the stream turns out to be empty, Decide's *NotFoundError names id.
+func NewProjectFor(id string) *Project { return &Project{stream: id} }
 
 // FoldProject folds events into a new Project.
 func FoldProject(events []Event) *Project {
@@ -394,7 +402,7 @@ func encodable(t time.Time) bool {
 // ErrInvalidTransition or ErrValidation. It never changes the project.
 func (p *Project) Decide(cmd ProjectCommand, pol Policy, now time.Time) ([]Event, error) {
 	if !p.Exists() {
-		return nil, &NotFoundError{What: "project", ID: p.s.ID}
+		return nil, &NotFoundError{What: "project", ID: p.stream}
 	}
 	var (
 		e   Event

@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -118,6 +119,99 @@ func TestProjectNotFound(t *testing.T) {
 	_, err := NewProject().Decide(negotiat, DefaultPolicy(), now)
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
+	}
+}
+
+// TestNotFoundNamesID: an aggregate built for a stream names its id when the
+// stream turns out to be empty.
+func TestNotFoundNamesID(t *testing.T) {
+	pol := DefaultPolicy()
+	tests := []struct {
+		name, what, id string
+		decide         func() error
+	}{
+		{"project", "project", pid1, func() error {
+			_, err := NewProjectFor(pid1).Decide(negotiat, pol, now)
+			return err
+		}},
+		{"supervision order", "supervision order", pid2, func() error {
+			_, err := NewSupervisionOrder(pid2).Decide(ReportProgress{OccurredAt: now, Summary: "x"}, pol, now)
+			return err
+		}},
+		{"tolerance case", "tolerance case", pid3, func() error {
+			_, err := NewToleranceCase(pid3).DecideDecision(DecideTolerance{Decision: DecisionExempt, Rationale: "x"}, now)
+			return err
+		}},
+		{"zero supervision order has no id", "supervision order", "", func() error {
+			var o SupervisionOrder
+			_, err := o.Decide(CloseOrder{OccurredAt: now, Result: "x"}, pol, now)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.decide()
+			var nf *NotFoundError
+			if !errors.Is(err, ErrNotFound) || !errors.As(err, &nf) || nf.What != tt.what || nf.ID != tt.id {
+				t.Fatalf("err = %#v, want %s %q not found", err, tt.what, tt.id)
+			}
+			if want := tt.what + " " + tt.id + " not found"; tt.id != "" && err.Error() != want {
+				t.Fatalf("message = %q, want %q", err.Error(), want)
+			}
+			if want := tt.what + " not found"; tt.id == "" && err.Error() != want {
+				t.Fatalf("message = %q, want %q", err.Error(), want)
+			}
+		})
+	}
+	// Once reported, the project's own id is used, whatever it was built for.
+	p := NewProjectFor(pid1)
+	if p.Exists() || p.ID() != "" {
+		t.Fatal("an empty project has no id of its own")
+	}
+}
+
+func TestAlreadyExistsError(t *testing.T) {
+	err := error(&AlreadyExistsError{What: "project", ID: pid1})
+	var ae *AlreadyExistsError
+	if !errors.Is(err, ErrAlreadyExists) || !errors.As(err, &ae) || ae.ID != pid1 || errors.Is(err, ErrInvalidTransition) {
+		t.Fatalf("err = %v", err)
+	}
+	if got, want := err.Error(), "project "+pid1+" already exists"; got != want {
+		t.Fatalf("message = %q, want %q", got, want)
+	}
+}
+
+// TestCorrectionFlaggedYears: the flag of a correction is decided by the log
+// order (DOMAIN.md DetailsCorrected: "a correction of a period whose
+// assessment is published is flagged"; "later corrections show as a
+// difference"): a year counts when the recording command saw it published,
+// or when its publication froze a position before the correction's —
+// whatever the recorded flag says.
+func TestCorrectionFlaggedYears(t *testing.T) {
+	unseen := DetailsCorrected{AffectedYears: []int{2023, 2024}}
+	seen := DetailsCorrected{AffectedYears: []int{2023, 2024}, PublishedYears: []int{2023}, Flagged: true}
+	none := func(int) bool { return false }
+	frozen2024 := func(y int) bool { return y == 2024 }
+	tests := []struct {
+		name         string
+		c            DetailsCorrected
+		frozenBefore func(int) bool
+		want         []int
+	}{
+		{"DOMAIN DetailsCorrected: no publication before it, not flagged", unseen, none, nil},
+		{"DOMAIN DetailsCorrected: the command saw 2023 published", seen, none, []int{2023}},
+		{"DOMAIN DetailsCorrected: a racing publication froze 2024 before it", unseen, frozen2024, []int{2024}},
+		{"DOMAIN DetailsCorrected: both", seen, frozen2024, []int{2023, 2024}},
+		{"DOMAIN DetailsCorrected: an unaffected year's publication does not flag",
+			DetailsCorrected{AffectedYears: []int{2023}}, frozen2024, nil},
+		{"DOMAIN DetailsCorrected: no reader of positions, the recorded years", seen, nil, []int{2023}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.c.FlaggedYears(tt.frozenBefore); !slices.Equal(got, tt.want) {
+				t.Fatalf("FlaggedYears = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 

@@ -8,6 +8,9 @@ import (
 // SupervisionOrder is the state of one supervision stream (督办,
 // supervision-<uuid>).
 type SupervisionOrder struct {
+	// id is the order id of the stream, when the caller said
+	// (NewSupervisionOrder), so that a not-found error names it.
+	id       string
 	issued   *SupervisionOrderIssued
 	progress []SupervisionProgressReported
 	closed   *SupervisionOrderClosed
@@ -18,6 +21,11 @@ const (
 	OrderOpen   = "open"
 	OrderClosed = "closed"
 )
+
+// NewSupervisionOrder returns an empty order to fold the stream of order id
+// into: if the stream turns out to be empty, Decide's *NotFoundError names id.
+// The zero SupervisionOrder is usable too; its not-found error has no id.
+func NewSupervisionOrder(id string) *SupervisionOrder { return &SupervisionOrder{id: id} }
 
 // Apply folds one event; other events are ignored.
 func (o *SupervisionOrder) Apply(e Event) {
@@ -117,8 +125,7 @@ func (o *SupervisionOrder) Decide(cmd SupervisionCommand, pol Policy, now time.T
 	switch c := cmd.(type) {
 	case IssueOrder:
 		if o.issued != nil {
-			return nil, &TransitionError{Aggregate: "supervision order", From: o.Status(), Action: "issue",
-				Reason: "the order already exists"}
+			return nil, &AlreadyExistsError{What: "supervision order", ID: o.issued.OrderID}
 		}
 		checkID(&v, "id", c.OrderID)
 		if c.ProjectID != "" && !ValidID(c.ProjectID) {
@@ -174,7 +181,7 @@ func (o *SupervisionOrder) Decide(cmd SupervisionCommand, pol Policy, now time.T
 
 func (o *SupervisionOrder) requireOpen(action string) error {
 	if o.issued == nil {
-		return &NotFoundError{What: "supervision order"}
+		return &NotFoundError{What: "supervision order", ID: o.id}
 	}
 	if o.closed != nil {
 		return &TransitionError{Aggregate: "supervision order", From: OrderClosed, Action: action,

@@ -62,7 +62,9 @@ func TestSupervisionLifecycle(t *testing.T) {
 	if err := apply(issue(), now); err != nil {
 		t.Fatal(err)
 	}
-	if err := apply(issue(), now); !errors.Is(err, ErrInvalidTransition) {
+	var exists *AlreadyExistsError
+	if err := apply(issue(), now); !errors.Is(err, ErrAlreadyExists) || !errors.As(err, &exists) ||
+		exists.What != "supervision order" || exists.ID != pid3 {
 		t.Fatalf("issuing twice: %v", err)
 	}
 	if err := apply(ReportProgress{OccurredAt: now.Add(day(1)), Summary: "完成预审"}, now.Add(day(1))); err != nil {

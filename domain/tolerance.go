@@ -9,6 +9,9 @@ import (
 // ToleranceCase is the state of one tolerance stream (容错免责,
 // tolerance-<uuid>; Jiaxing 2024 三(四), Xiamen 三(五)2 完善容错纠错机制).
 type ToleranceCase struct {
+	// id is the case id of the stream, when the caller said
+	// (NewToleranceCase), so that a not-found error names it.
+	id        string
 	requested *ToleranceRequested
 	decided   *ToleranceDecided
 }
@@ -18,6 +21,11 @@ const (
 	CaseOpen    = "open"
 	CaseDecided = "decided"
 )
+
+// NewToleranceCase returns an empty case to fold the stream of case id into:
+// if the stream turns out to be empty, DecideDecision's *NotFoundError names
+// id. The zero ToleranceCase is usable too; its not-found error has no id.
+func NewToleranceCase(id string) *ToleranceCase { return &ToleranceCase{id: id} }
 
 // Apply folds one event; other events are ignored.
 func (c *ToleranceCase) Apply(e Event) {
@@ -87,8 +95,7 @@ type DecideTolerance struct {
 // decided here: any terminated project may ask.
 func (c *ToleranceCase) DecideRequest(cmd RequestTolerance, project *Project, now time.Time) ([]Event, error) {
 	if c.requested != nil {
-		return nil, &TransitionError{Aggregate: "tolerance case", From: c.Status(), Action: "open",
-			Reason: "the case already exists"}
+		return nil, &AlreadyExistsError{What: "tolerance case", ID: c.requested.CaseID}
 	}
 	var v validator
 	checkID(&v, "id", cmd.CaseID)
@@ -116,7 +123,7 @@ func (c *ToleranceCase) DecideRequest(cmd RequestTolerance, project *Project, no
 // "按有关规定实行容错免责减责"). The evaluation advises; this is the decision.
 func (c *ToleranceCase) DecideDecision(cmd DecideTolerance, now time.Time) ([]Event, error) {
 	if c.requested == nil {
-		return nil, &NotFoundError{What: "tolerance case"}
+		return nil, &NotFoundError{What: "tolerance case", ID: c.id}
 	}
 	if c.decided != nil {
 		return nil, &TransitionError{Aggregate: "tolerance case", From: CaseDecided, Action: "decide",

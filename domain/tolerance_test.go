@@ -137,8 +137,10 @@ func TestToleranceCase(t *testing.T) {
 	if rq, _ := c.Request(); rq.Unit != "nanhu" || c.Status() != CaseOpen {
 		t.Fatalf("%+v", rq)
 	}
-	if _, err := c.DecideRequest(req, ended, now); !errors.Is(err, ErrInvalidTransition) {
-		t.Fatal("a case opens once")
+	var exists *AlreadyExistsError
+	if _, err := c.DecideRequest(req, ended, now); !errors.Is(err, ErrAlreadyExists) || !errors.As(err, &exists) ||
+		exists.ID != pid3 {
+		t.Fatalf("a case opens once: %v", err)
 	}
 	for _, bad := range []struct {
 		cmd   DecideTolerance
