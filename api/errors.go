@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/zhaoshang/zhaoshang/commands"
+	"github.com/zhaoshang/zhaoshang/domain"
 	"github.com/zhaoshang/zhaoshang/eventstore"
+	"github.com/zhaoshang/zhaoshang/projections"
 )
 
 // This file is the one place where errors become HTTP answers. Handlers return
@@ -97,6 +101,88 @@ var errorRules = []ErrorRule{
 		},
 	},
 	{
+		// The domain's and the commands' field errors (a rule on a field's
+		// value, an unregistered unit, an unknown project named in a body)
+		// name the field as the client spelt it.
+		Name: "command validation", Match: MatchIs(domain.ErrValidation),
+		Status: http.StatusUnprocessableEntity, Code: CodeValidationFailed,
+		Fill: func(err error, p *Problem) {
+			p.Detail = "the request has invalid fields; see errors"
+			p.Errors = domainFieldErrors(err)
+		},
+	},
+	{
+		Name: "forbidden by role or unit", Match: MatchIs(commands.ErrForbidden),
+		Status: http.StatusForbidden, Code: CodeForbidden,
+	},
+	{
+		Name: "stale If-Match (commands)", Match: MatchIs(commands.ErrPreconditionFailed),
+		Status: http.StatusPreconditionFailed, Code: CodePreconditionFailed,
+		Fill: func(err error, p *Problem) {
+			var pe *commands.PreconditionFailedError
+			if errors.As(err, &pe) {
+				p.Detail = fmt.Sprintf("If-Match: the resource is at version %d, not %d", pe.Actual, pe.Expected)
+				p.With("current_version", pe.Actual)
+				return
+			}
+			p.Detail = "If-Match: the resource is no longer at that version"
+		},
+	},
+	{
+		Name: "idempotency key reused", Match: MatchIs(commands.ErrIdempotencyMismatch),
+		Status: http.StatusUnprocessableEntity, Code: CodeIdempotencyMismatch,
+	},
+	{
+		Name: "unknown resource", Match: MatchIs(domain.ErrNotFound),
+		Status: http.StatusNotFound, Code: CodeNotFound,
+	},
+	{
+		Name: "首报首谈 exclusivity", Match: MatchIs(domain.ErrExclusivityConflict),
+		Status: http.StatusConflict, Code: CodeExclusivityConflict,
+		Fill: func(err error, p *Problem) {
+			var ce *domain.ExclusivityConflictError
+			if !errors.As(err, &ce) {
+				p.Detail = "another unit holds first-negotiation rights on this investor and industry chain"
+				return
+			}
+			p.Detail = fmt.Sprintf("unit %s holds first-negotiation rights on this investor and industry chain until %s; the attempt is kept on record for the centre",
+				ce.HolderUnit, ce.Until.Format(time.RFC3339))
+			p.With("holder_unit", string(ce.HolderUnit)).With("exclusive_until", ce.Until)
+			if ce.HolderProject != "" {
+				p.With("holder_project", ce.HolderProject)
+			}
+		},
+	},
+	{
+		Name: "invalid transition", Match: MatchIs(domain.ErrInvalidTransition),
+		Status: http.StatusConflict, Code: CodeInvalidTransition,
+	},
+	{
+		Name: "already exists", Match: MatchIs(domain.ErrAlreadyExists),
+		Status: http.StatusConflict, Code: CodeAlreadyExists,
+	},
+	{
+		// Amounts the client sent that cannot be added to what is recorded
+		// (a sum beyond int64, yuan added to dollars): the request's values
+		// are refused, nothing is recorded.
+		Name: "money arithmetic", Match: func(err error) bool {
+			return errors.Is(err, domain.ErrOverflow) || errors.Is(err, domain.ErrCurrencyMismatch)
+		},
+		Status: http.StatusUnprocessableEntity, Code: CodeValidationFailed,
+	},
+	{
+		Name: "read-side cursor", Match: MatchIs(projections.ErrInvalidCursor),
+		Status: http.StatusUnprocessableEntity, Code: CodeValidationFailed,
+		Fill: func(_ error, p *Problem) {
+			p.Detail = "the request has invalid fields; see errors"
+			p.Errors = []FieldError{{Field: "cursor", Rule: "format", Message: "is not a cursor this server gave out for this list"}}
+		},
+	},
+	{
+		Name: "read-side query", Match: MatchIs(projections.ErrInvalidQuery),
+		Status: http.StatusUnprocessableEntity, Code: CodeValidationFailed,
+	},
+	{
 		Name: "stale If-Match", Match: MatchIs(ErrPreconditionFailed),
 		Status: http.StatusPreconditionFailed, Code: CodePreconditionFailed,
 		Fill: func(err error, p *Problem) {
@@ -139,6 +225,26 @@ var errorRules = []ErrorRule{
 		Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
 		Fill: func(_ error, p *Problem) { p.Detail = "the server could not answer in time; retry" },
 	},
+}
+
+// domainFieldErrors lists the field errors of a domain.ValidationErrors or
+// *domain.ValidationError, at most maxFieldErrors.
+func domainFieldErrors(err error) []FieldError {
+	var list domain.ValidationErrors
+	var one *domain.ValidationError
+	switch {
+	case errors.As(err, &list):
+	case errors.As(err, &one):
+		list = domain.ValidationErrors{one}
+	}
+	out := make([]FieldError, 0, len(list))
+	for _, ve := range list {
+		if len(out) == maxFieldErrors {
+			break
+		}
+		out = append(out, FieldError{Field: ve.Field, Rule: ve.Rule, Message: ve.Message})
+	}
+	return out
 }
 
 // echoStatusCodes gives Echo's own errors (router 404/405, BodyLimit 413,

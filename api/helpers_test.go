@@ -190,7 +190,7 @@ func do(h http.Handler, method, target string, body string, opts ...reqOpt) *htt
 }
 
 // problemOf decodes a problem answer and checks its media type.
-func problemOf(t *testing.T, rec *httptest.ResponseRecorder) *Problem {
+func problemOf(t testing.TB, rec *httptest.ResponseRecorder) *Problem {
 	t.Helper()
 	if ct := rec.Header().Get("Content-Type"); ct != MediaTypeProblem {
 		t.Fatalf("Content-Type %q, want %s (status %d, body %s)", ct, MediaTypeProblem, rec.Code, rec.Body)

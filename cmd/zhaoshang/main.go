@@ -22,7 +22,7 @@ type command struct {
 	run           func(ctx context.Context, args []string, out, errOut io.Writer) error
 }
 
-func commands() []command {
+func subcommands() []command {
 	return []command{
 		{"serve", "serve the HTTP API (embedded store in ./data by default)", runServe},
 		{"token", "print a signed bearer token", runToken},
@@ -42,7 +42,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "zhaoshang — the event-sourced ledger of investment-attraction projects (招商引资台账)")
 	fmt.Fprintln(w, "\nusage: zhaoshang <command> [flags]   (zhaoshang <command> --help for its flags)")
 	fmt.Fprintln(w, "\ncommands:")
-	for _, c := range commands() {
+	for _, c := range subcommands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 }
@@ -62,7 +62,7 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 		}
 		return 0
 	}
-	for _, c := range commands() {
+	for _, c := range subcommands() {
 		if c.name != args[0] {
 			continue
 		}

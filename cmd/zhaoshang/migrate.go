@@ -7,6 +7,7 @@ import (
 
 	"github.com/zhaoshang/zhaoshang/eventstore/backend"
 	"github.com/zhaoshang/zhaoshang/eventstore/postgres"
+	"github.com/zhaoshang/zhaoshang/projections/pgread"
 )
 
 func runMigrate(ctx context.Context, args []string, out, errOut io.Writer) error {
@@ -39,5 +40,18 @@ func runMigrate(ctx context.Context, args []string, out, errOut io.Writer) error
 		}
 		fmt.Fprintf(out, "read-model schema up to date: %s\n", backend.Redact(*readmodel))
 	}
+	return nil
+}
+
+// migrateReadModel creates the read model's schema and its metadata table;
+// the tables themselves are versioned DDL that the writer builds (and
+// rebuilds into a new generation when their version changes) when serve or
+// rebuild runs.
+func migrateReadModel(ctx context.Context, url string) error {
+	w, err := pgread.Open(ctx, pgread.Config{URL: url})
+	if err != nil {
+		return err
+	}
+	w.Close()
 	return nil
 }

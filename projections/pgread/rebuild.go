@@ -1,0 +1,196 @@
+package pgread
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/zhaoshang/zhaoshang/eventstore"
+	"github.com/zhaoshang/zhaoshang/projections"
+)
+
+// Rebuild writes every row of the views into a fresh generation of tables
+// and swaps the readers' views to it in one transaction (blue/green):
+// readers see the old tables, complete, until the swap commits, then the new
+// ones, complete. The old generation is dropped afterwards. Changes that
+// arrive during the rebuild stay pending and the next flush writes them to
+// the new generation.
+func (w *Writer) Rebuild(ctx context.Context) error {
+	if w.views == nil {
+		return fmt.Errorf("pgread: Rebuild before Attach")
+	}
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	return w.rebuild(ctx)
+}
+
+func (w *Writer) rebuild(ctx context.Context) error {
+	v := w.views
+	// Cut: everything the views hold at pos goes into the dump (which may
+	// see later states too: rows are whole states); batches applied after
+	// pos stay pending for the next flush. The position is read before
+	// taking w.mu, never under it: the views call Observe, which takes
+	// w.mu, while they hold their write lock.
+	pos, events := v.Position(), v.Events()
+	w.mu.Lock()
+	w.pending = emptyTouched()
+	w.pendingPos = eventstore.Start
+	w.resume = pos
+	w.mu.Unlock()
+	now := w.cfg.Now()
+
+	var maxGen int64
+	if err := w.pool.QueryRow(ctx, `SELECT coalesce(max(substring(nspname from '_g([0-9]+)$')::bigint), 0)
+FROM pg_namespace WHERE nspname LIKE $1`, w.cfg.Schema+`\_g%`).Scan(&maxGen); err != nil {
+		return fmt.Errorf("pgread: %w", err)
+	}
+	oldGen, newGen := w.gen, max(maxGen, w.gen)+1
+	gs := quote(genSchema(w.cfg.Schema, newGen))
+
+	tx, err := w.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `CREATE SCHEMA `+gs); err != nil {
+		return fmt.Errorf("pgread: %w", err)
+	}
+	for _, t := range tables {
+		if _, err := tx.Exec(ctx, fmt.Sprintf(t.ddl, gs)); err != nil {
+			return fmt.Errorf("pgread: creating %s: %w", t.name, err)
+		}
+	}
+	// Projects.
+	var rows [][]any
+	for cursor := ""; ; {
+		page, err := v.Projects(projections.ProjectFilter{Limit: projections.MaxLimit, Cursor: cursor})
+		if err != nil {
+			return err
+		}
+		for _, p := range page.Items {
+			rows = append(rows, projectRow(p))
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if err := copyRows(ctx, tx, gs, "projects", projectCols, rows); err != nil {
+		return err
+	}
+	// Orders.
+	rows = rows[:0]
+	for cursor := ""; ; {
+		page, err := v.Orders(projections.OrderQuery{Now: now, Limit: projections.MaxLimit, Cursor: cursor})
+		if err != nil {
+			return err
+		}
+		for _, o := range page.Items {
+			rows = append(rows, orderRow(o, now))
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if err := copyRows(ctx, tx, gs, "orders", orderCols, rows); err != nil {
+		return err
+	}
+	// Tolerance cases.
+	rows = rows[:0]
+	for cursor := ""; ; {
+		page, err := v.Cases(projections.CaseQuery{Limit: projections.MaxLimit, Cursor: cursor})
+		if err != nil {
+			return err
+		}
+		for _, c := range page.Items {
+			rows = append(rows, caseRow(c))
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if err := copyRows(ctx, tx, gs, "tolerance_cases", caseCols, rows); err != nil {
+		return err
+	}
+	// Alerts.
+	rows, err = w.alertRows(projections.AlertQuery{Now: now}, now, nil)
+	if err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, gs, "alerts", alertCols, rows); err != nil {
+		return err
+	}
+	// Rankings of every period anything was counted in.
+	rows = nil
+	if first, last, ok := v.BusinessSpan(); ok {
+		for _, p := range projections.PeriodsCovering(first, last, v.Location()) {
+			r, err := v.Ranking(projections.RankingQuery{Period: p.String()})
+			if err != nil {
+				return err
+			}
+			rows = append(rows, rankingRows(p, r)...)
+		}
+	}
+	if err := copyRows(ctx, tx, gs, "rankings", rankingCols, rows); err != nil {
+		return err
+	}
+	// Assessments and rates of every year.
+	rows = nil
+	for _, y := range v.AssessmentYears() {
+		r, err := v.Assessment(projections.AssessmentQuery{Year: y})
+		if err != nil {
+			return err
+		}
+		rows = append(rows, assessmentRows(r)...)
+	}
+	if err := copyRows(ctx, tx, gs, "assessments", assessmentCols, rows); err != nil {
+		return err
+	}
+	if err := w.writeRatesTo(ctx, tx, gs, now); err != nil {
+		return err
+	}
+	if !pos.IsZero() {
+		if err := writeCheckpoint(ctx, tx, gs, pos, events, now); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("pgread: loading generation %d: %w", newGen, err)
+	}
+
+	// The swap: every reader view points at the new generation, in one
+	// transaction.
+	if err := w.swap(ctx, newGen); err != nil {
+		return err
+	}
+	w.gen, w.needRebuild, w.lastRefresh = newGen, false, now
+	if oldGen > 0 && oldGen != newGen {
+		// Waits for readers still on the old tables; they finish first.
+		if _, err := w.pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+quote(genSchema(w.cfg.Schema, oldGen))+` CASCADE`); err != nil {
+			return fmt.Errorf("pgread: dropping generation %d: %w", oldGen, err)
+		}
+	}
+	return nil
+}
+
+func (w *Writer) swap(ctx context.Context, gen int64) error {
+	base := quote(w.cfg.Schema)
+	gs := quote(genSchema(w.cfg.Schema, gen))
+	tx, err := w.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	for _, rv := range readerViews {
+		if _, err := tx.Exec(ctx, `DROP VIEW IF EXISTS `+base+`.`+quote(rv.name)); err != nil {
+			return fmt.Errorf("pgread: swapping %s: %w", rv.name, err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE VIEW `+base+`.`+quote(rv.name)+` AS `+fmt.Sprintf(rv.query, gs)); err != nil {
+			return fmt.Errorf("pgread: swapping %s: %w", rv.name, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO `+base+`.meta (one, generation, ddl_version, swapped_at) VALUES (true, $1, $2, now())
+ON CONFLICT (one) DO UPDATE SET generation = EXCLUDED.generation, ddl_version = EXCLUDED.ddl_version, swapped_at = EXCLUDED.swapped_at`,
+		gen, ddlVersion); err != nil {
+		return fmt.Errorf("pgread: %w", err)
+	}
+	return tx.Commit(ctx)
+}

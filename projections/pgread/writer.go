@@ -1,0 +1,569 @@
+package pgread
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/zhaoshang/zhaoshang/domain"
+	"github.com/zhaoshang/zhaoshang/eventstore"
+	"github.com/zhaoshang/zhaoshang/projections"
+)
+
+// Config configures a Writer.
+type Config struct {
+	// URL is the read-model database (postgres://…). Required.
+	URL string
+	// Schema is the stable schema readers use (default "zs_read"); the
+	// tables live in <Schema>_g<N>.
+	Schema string
+	// FlushInterval is how often Run writes what changed (default 1 s).
+	FlushInterval time.Duration
+	// RefreshInterval is how often every alert and rate is evaluated again
+	// at the clock, events or not (default 1 min).
+	RefreshInterval time.Duration
+	// Now is the clock alerts, orders and rates are judged at (default
+	// time.Now).
+	Now func() time.Time
+	// OnError, when set, is told of every failed flush in Run (the rows
+	// stay pending and the next tick retries them), for logs and metrics.
+	OnError func(error)
+}
+
+// ErrLocked is returned by Open when another writer holds the schema: one
+// node writes the read model (ARCHITECTURE.md "Deployments").
+var ErrLocked = errors.New("pgread: another writer holds the read-model schema")
+
+// Writer mirrors views into PostgreSQL. Open it, Attach it to the views
+// before they are fed, then call Run (or Flush and Rebuild directly).
+type Writer struct {
+	cfg   Config
+	pool  *pgxpool.Pool
+	lock  *pgxpool.Conn // holds the advisory lock for the writer's life
+	views *projections.Views
+
+	mu         sync.Mutex
+	pending    *projections.Touched
+	pendingPos eventstore.Position
+	resume     eventstore.Position
+
+	writeMu     sync.Mutex // serialises Flush and Rebuild
+	gen         int64
+	needRebuild bool
+	lastRefresh time.Time
+}
+
+// Open connects, takes the schema's writer lock, and reads the checkpoint:
+// the views' batches up to it are already in the tables.
+func Open(ctx context.Context, cfg Config) (*Writer, error) {
+	if cfg.URL == "" {
+		return nil, errors.New("pgread: Config.URL is required")
+	}
+	if cfg.Schema == "" {
+		cfg.Schema = "zs_read"
+	}
+	if !schemaName.MatchString(cfg.Schema) {
+		return nil, fmt.Errorf("pgread: schema %q: want lower-case letters, digits and _", cfg.Schema)
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = time.Second
+	}
+	if cfg.RefreshInterval <= 0 {
+		cfg.RefreshInterval = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	pool, err := pgxpool.New(ctx, cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("pgread: %w", err)
+	}
+	w := &Writer{cfg: cfg, pool: pool, pending: emptyTouched()}
+	if err := w.open(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Writer) open(ctx context.Context) error {
+	conn, err := w.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("pgread: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("zhaoshang read model " + w.cfg.Schema))
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(h.Sum64())).Scan(&got); err != nil {
+		conn.Release()
+		return fmt.Errorf("pgread: %w", err)
+	}
+	if !got {
+		conn.Release()
+		return ErrLocked
+	}
+	w.lock = conn
+	base := quote(w.cfg.Schema)
+	if _, err := w.pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+base+`;
+CREATE TABLE IF NOT EXISTS `+base+`.meta (
+	one         boolean PRIMARY KEY DEFAULT true CHECK (one),
+	generation  bigint NOT NULL,
+	ddl_version integer NOT NULL,
+	swapped_at  timestamptz NOT NULL)`); err != nil {
+		return fmt.Errorf("pgread: creating %s: %w", w.cfg.Schema, err)
+	}
+	var ddl int
+	err = w.pool.QueryRow(ctx, `SELECT generation, ddl_version FROM `+base+`.meta`).Scan(&w.gen, &ddl)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		w.needRebuild = true
+		return nil
+	case err != nil:
+		return fmt.Errorf("pgread: reading %s.meta: %w", w.cfg.Schema, err)
+	case ddl != ddlVersion:
+		w.needRebuild = true
+		return nil
+	}
+	var c, p string
+	err = w.pool.QueryRow(ctx, `SELECT commit_pos::text, prepare_pos::text FROM `+quote(genSchema(w.cfg.Schema, w.gen))+`.checkpoint`).Scan(&c, &p)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		w.resume = eventstore.Start
+	case err != nil:
+		return fmt.Errorf("pgread: reading the checkpoint: %w", err)
+	default:
+		var pos eventstore.Position
+		if _, err := fmt.Sscan(c, &pos.Commit); err != nil {
+			return fmt.Errorf("pgread: checkpoint %q: %w", c, err)
+		}
+		if _, err := fmt.Sscan(p, &pos.Prepare); err != nil {
+			return fmt.Errorf("pgread: checkpoint %q: %w", p, err)
+		}
+		w.resume = pos
+	}
+	return nil
+}
+
+// Close releases the lock and the connections.
+func (w *Writer) Close() {
+	if w.lock != nil {
+		w.lock.Release()
+		w.lock = nil
+	}
+	w.pool.Close()
+}
+
+// Checkpoint is the position the tables reflected when the writer opened.
+func (w *Writer) Checkpoint() eventstore.Position {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.resume
+}
+
+// Attach registers the writer as an observer of the views. Attach before
+// the views are fed (before Runner.Run).
+func (w *Writer) Attach(v *projections.Views) {
+	w.views = v
+	v.Observe(w)
+}
+
+// Observe implements projections.Observer: it records what a batch
+// touched, unless the batch is one the tables already reflect.
+func (w *Writer) Observe(t *projections.Touched, through eventstore.Position) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if through.Compare(w.resume) <= 0 {
+		return
+	}
+	w.pending.Merge(t)
+	w.pendingPos = through
+}
+
+func emptyTouched() *projections.Touched {
+	return &projections.Touched{Projects: map[string]struct{}{}, Orders: map[string]struct{}{}, Cases: map[string]struct{}{},
+		Days: map[domain.Date]struct{}{}, Years: map[int]struct{}{}}
+}
+
+// Run flushes every FlushInterval until ctx is done; a failed flush is
+// retried at the next tick (its rows stay pending).
+func (w *Writer) Run(ctx context.Context) error {
+	t := time.NewTicker(w.cfg.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			if err := w.Flush(ctx); err != nil && ctx.Err() == nil && w.cfg.OnError != nil {
+				// Keep going: the rows stay pending and the next tick retries.
+				w.cfg.OnError(err)
+			}
+		}
+	}
+}
+
+// Flush writes every row changed since the last flush, and the checkpoint,
+// in one transaction; every RefreshInterval it also re-evaluates every
+// alert, order status and rate at the clock. The first flush of a new
+// schema (or after a DDL change) is a Rebuild.
+func (w *Writer) Flush(ctx context.Context) error {
+	if w.views == nil {
+		return errors.New("pgread: Flush before Attach")
+	}
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
+	if w.needRebuild {
+		return w.rebuild(ctx)
+	}
+	w.mu.Lock()
+	t, pos := w.pending, w.pendingPos
+	w.pending = emptyTouched()
+	w.mu.Unlock()
+	now := w.cfg.Now()
+	refresh := now.Sub(w.lastRefresh) >= w.cfg.RefreshInterval
+	if t.Empty() && !refresh {
+		return nil
+	}
+	err := w.write(ctx, t, pos, now, refresh)
+	if err != nil {
+		w.mu.Lock()
+		t.Merge(w.pending)
+		w.pending = t
+		if w.pendingPos.Compare(pos) < 0 {
+			w.pendingPos = pos
+		}
+		w.mu.Unlock()
+		return err
+	}
+	if refresh {
+		w.lastRefresh = now
+	}
+	return nil
+}
+
+func (w *Writer) gs() string { return quote(genSchema(w.cfg.Schema, w.gen)) }
+
+func (w *Writer) write(ctx context.Context, t *projections.Touched, pos eventstore.Position, now time.Time, refresh bool) error {
+	v := w.views
+	tx, err := w.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	gs := w.gs()
+
+	// Projects, orders and cases: whole rows, replaced.
+	ids := keys(t.Projects)
+	if len(ids) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.projects WHERE id = ANY($1::uuid[])`, ids); err != nil {
+			return err
+		}
+		var rows [][]any
+		for _, id := range ids {
+			if p, _, ok := v.Project(id, now); ok {
+				rows = append(rows, projectRow(p))
+			}
+		}
+		if err := copyRows(ctx, tx, gs, "projects", projectCols, rows); err != nil {
+			return err
+		}
+	}
+	orders := keys(t.Orders)
+	if refresh {
+		orders = w.allOrderIDs(now)
+	}
+	if len(orders) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.orders WHERE id = ANY($1::uuid[])`, orders); err != nil {
+			return err
+		}
+		var rows [][]any
+		for _, id := range orders {
+			if o, _, ok := v.Order(id, now); ok {
+				rows = append(rows, orderRow(o, now))
+			}
+		}
+		if err := copyRows(ctx, tx, gs, "orders", orderCols, rows); err != nil {
+			return err
+		}
+	}
+	if cases := keys(t.Cases); len(cases) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.tolerance_cases WHERE id = ANY($1::uuid[])`, cases); err != nil {
+			return err
+		}
+		var rows [][]any
+		for _, id := range cases {
+			if c, _, ok := v.Case(id); ok {
+				rows = append(rows, caseRow(c))
+			}
+		}
+		if err := copyRows(ctx, tx, gs, "tolerance_cases", caseCols, rows); err != nil {
+			return err
+		}
+	}
+
+	// Alerts: those of what changed, or every alert on a refresh.
+	if refresh {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.alerts`); err != nil {
+			return err
+		}
+		rows, err := w.alertRows(projections.AlertQuery{Now: now}, now, nil)
+		if err != nil {
+			return err
+		}
+		if err := copyRows(ctx, tx, gs, "alerts", alertCols, rows); err != nil {
+			return err
+		}
+	} else if len(ids) > 0 || len(t.Orders) > 0 {
+		ords := keys(t.Orders)
+		if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.alerts WHERE project_id = ANY($1::uuid[]) OR order_id = ANY($2::uuid[])`, ids, ords); err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		var rows [][]any
+		for _, id := range ids {
+			r, err := w.alertRows(projections.AlertQuery{Now: now, ProjectID: id}, now, seen)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r...)
+		}
+		for _, id := range ords {
+			r, err := w.alertRows(projections.AlertQuery{Now: now, OrderID: id}, now, seen)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r...)
+		}
+		if err := copyRows(ctx, tx, gs, "alerts", alertCols, rows); err != nil {
+			return err
+		}
+	}
+
+	// Rankings of every period a changed day falls in, and of the period
+	// after it (whose change column compares with it); all of them when
+	// units or the policy changed.
+	periods := w.periods(t)
+	if len(periods) > 0 {
+		names := make([]string, len(periods))
+		for i, p := range periods {
+			names[i] = p.String()
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.rankings WHERE period = ANY($1)`, names); err != nil {
+			return err
+		}
+		var rows [][]any
+		for _, p := range periods {
+			r, err := v.Ranking(projections.RankingQuery{Period: p.String()})
+			if err != nil {
+				return err
+			}
+			rows = append(rows, rankingRows(p, r)...)
+		}
+		if err := copyRows(ctx, tx, gs, "rankings", rankingCols, rows); err != nil {
+			return err
+		}
+	}
+	if years := w.years(t); len(years) > 0 {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.assessments WHERE year = ANY($1)`, years); err != nil {
+			return err
+		}
+		var rows [][]any
+		for _, y := range years {
+			r, err := v.Assessment(projections.AssessmentQuery{Year: int(y)})
+			if err != nil {
+				return err
+			}
+			rows = append(rows, assessmentRows(r)...)
+		}
+		if err := copyRows(ctx, tx, gs, "assessments", assessmentCols, rows); err != nil {
+			return err
+		}
+	}
+	if refresh || len(ids) > 0 {
+		if err := w.writeRates(ctx, tx, gs, now); err != nil {
+			return err
+		}
+	}
+	if !pos.IsZero() {
+		if err := writeCheckpoint(ctx, tx, gs, pos, v.Events(), now); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+func (w *Writer) writeRates(ctx context.Context, tx pgx.Tx, gs string, now time.Time) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.rates`); err != nil {
+		return err
+	}
+	return w.writeRatesTo(ctx, tx, gs, now)
+}
+
+func (w *Writer) writeRatesTo(ctx context.Context, tx pgx.Tx, gs string, now time.Time) error {
+	var rows [][]any
+	for _, y := range w.views.AssessmentYears() {
+		r, err := w.views.Rates(y, "", now)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, rateRows(r)...)
+	}
+	return copyRows(ctx, tx, gs, "rates", rateCols, rows)
+}
+
+func writeCheckpoint(ctx context.Context, tx pgx.Tx, gs string, pos eventstore.Position, events uint64, now time.Time) error {
+	c, p := posNumbers(pos)
+	_, err := tx.Exec(ctx, `INSERT INTO `+gs+`.checkpoint (one, position, commit_pos, prepare_pos, events, updated_at)
+VALUES (true, $1, $2::text::numeric, $3::text::numeric, $4, $5)
+ON CONFLICT (one) DO UPDATE SET position = EXCLUDED.position, commit_pos = EXCLUDED.commit_pos,
+	prepare_pos = EXCLUDED.prepare_pos, events = EXCLUDED.events, updated_at = EXCLUDED.updated_at`,
+		pos.String(), c, p, int64(events), now)
+	return err
+}
+
+func (w *Writer) alertRows(q projections.AlertQuery, now time.Time, seen map[string]bool) ([][]any, error) {
+	var rows [][]any
+	q.Limit = projections.MaxLimit
+	for {
+		page, err := w.views.Alerts(q)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.Items {
+			if seen != nil {
+				k := alertKey(a)
+				if seen[k] {
+					continue
+				}
+				seen[k] = true
+			}
+			rows = append(rows, alertRow(a, now))
+		}
+		if page.NextCursor == "" {
+			return rows, nil
+		}
+		q.Cursor = page.NextCursor
+	}
+}
+
+func (w *Writer) allOrderIDs(now time.Time) []string {
+	var ids []string
+	cursor := ""
+	for {
+		page, err := w.views.Orders(projections.OrderQuery{Now: now, Limit: projections.MaxLimit, Cursor: cursor})
+		if err != nil {
+			return ids
+		}
+		for _, o := range page.Items {
+			ids = append(ids, o.ID)
+		}
+		if page.NextCursor == "" {
+			return ids
+		}
+		cursor = page.NextCursor
+	}
+}
+
+func (w *Writer) periods(t *projections.Touched) []domain.Period {
+	loc := w.views.Location()
+	if t.Reference {
+		first, last, ok := w.views.BusinessSpan()
+		if !ok {
+			return nil
+		}
+		return projections.PeriodsCovering(first, last, loc)
+	}
+	seen := map[string]bool{}
+	var out []domain.Period
+	for d := range t.Days {
+		for _, p := range projections.PeriodsContaining(d, loc) {
+			for _, q := range []domain.Period{p, next(p)} {
+				if s := q.String(); !seen[s] {
+					seen[s] = true
+					out = append(out, q)
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b domain.Period) int { return a.From.Compare(b.From) })
+	return out
+}
+
+// next is the period of the same kind right after p.
+func next(p domain.Period) domain.Period {
+	loc := p.From.Location()
+	switch p.Kind {
+	case domain.PeriodQuarter:
+		if p.N == 4 {
+			return domain.QuarterPeriod(p.Year+1, 1, loc)
+		}
+		return domain.QuarterPeriod(p.Year, p.N+1, loc)
+	case domain.PeriodMonth:
+		if p.N == 12 {
+			return domain.MonthPeriod(p.Year+1, time.January, loc)
+		}
+		return domain.MonthPeriod(p.Year, time.Month(p.N+1), loc)
+	case domain.PeriodWeek:
+		return projections.WeekOf(domain.DateOf(p.To, loc), loc)
+	}
+	return domain.YearPeriod(p.Year+1, loc)
+}
+
+// years are the assessment years to rewrite: those touched directly, the
+// years of changed days, and the year after each (its admonish flag looks
+// back); every year when units or the policy changed.
+func (w *Writer) years(t *projections.Touched) []int32 {
+	set := map[int]bool{}
+	if t.Reference {
+		for _, y := range w.views.AssessmentYears() {
+			set[y] = true
+		}
+	}
+	for y := range t.Years {
+		set[y], set[y+1] = true, true
+	}
+	for d := range t.Days {
+		set[d.Year], set[d.Year+1] = true, true
+	}
+	known := map[int]bool{}
+	for _, y := range w.views.AssessmentYears() {
+		known[y] = true
+	}
+	var out []int32
+	for y := range set {
+		if known[y] {
+			out = append(out, int32(y))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func keys(m map[string]struct{}) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func copyRows(ctx context.Context, tx pgx.Tx, gs, table string, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{unquote(gs), table}, cols, pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("pgread: writing %s: %w", table, err)
+	}
+	return nil
+}
+
+func unquote(q string) string { return q[1 : len(q)-1] }
