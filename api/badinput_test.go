@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +219,89 @@ func TestExclusivityConflict(t *testing.T) {
 	w.get(asCentre, "/api/v1/supervision/alerts?kind=exclusivity_conflict").into(t, &alerts)
 	if len(alerts.Items) != 1 || alerts.Items[0].Evidence == nil || *alerts.Items[0].Evidence != evs[0].Position {
 		t.Fatalf("alerts %+v", alerts)
+	}
+}
+
+// TestEveryCommandRefusesBadBodies sends every command route the same
+// classes of broken request, on top of a body that is otherwise valid, and
+// checks the answer and that nothing was appended.
+func TestEveryCommandRefusesBadBodies(t *testing.T) {
+	w := newWorld(t)
+	cells := matrixCells(t)
+	n := 1000
+	for _, r := range routes {
+		if !r.isCommand() {
+			continue
+		}
+		route := r.method + " " + specPath(BasePath+r.path)
+		n++
+		target, body := cells[route](w, n)
+		as := asCentre
+		if r.op == "DecideTolerance" {
+			as = asDiscipline
+		}
+		valid, _ := json.Marshal(body)
+		if body == nil {
+			valid = []byte(`{}`)
+		}
+		var fields map[string]json.RawMessage
+		_ = json.Unmarshal(valid, &fields)
+		// A member whose value is a string, to give the wrong type.
+		stringField := ""
+		for k, v := range fields {
+			if len(v) > 0 && v[0] == '"' && (stringField == "" || k < stringField) {
+				stringField = k
+			}
+		}
+		w.sync()
+		type bad struct {
+			name    string
+			target  string
+			body    string
+			headers []string
+			status  int
+			field   string
+		}
+		cases := []bad{
+			{"malformed JSON", target, `{"a":`, nil, 400, ""},
+			{"unknown member", target, strings.TrimSuffix(string(valid), "}") + map[bool]string{true: "", false: ","}[string(valid) == "{}"] + `"zz_unknown":1}`, nil, 422, "zz_unknown"},
+			{"oversized", target, `{"a":"` + strings.Repeat("x", int(DefaultBodyLimit)) + `"}`, nil, 413, ""},
+			{"not JSON", target, string(valid), []string{"Content-Type", "text/plain"}, 415, ""},
+			{"malformed If-Match", target, string(valid), []string{"If-Match", "v1"}, 422, "If-Match"},
+			{"idempotency key of control characters", target, string(valid), []string{"Idempotency-Key", "a\tb"}, 422, "Idempotency-Key"},
+		}
+		if stringField != "" {
+			fields[stringField] = json.RawMessage(`12`)
+			b, _ := json.Marshal(fields)
+			cases = append(cases, bad{"wrong type", target, string(b), nil, 422, stringField})
+		}
+		if strings.Contains(r.path, ":id") {
+			parts := strings.Split(target, "/")
+			for i, p := range parts {
+				if len(p) == 36 {
+					parts[i] = uuidFor(424242)
+				}
+			}
+			cases = append(cases, bad{"unknown id", strings.Join(parts, "/"), string(valid), nil, 404, ""})
+		}
+		if strings.Contains(r.path, ":year") {
+			cases = append(cases, bad{"year out of range", strings.Replace(target, "/2", "/3", 1), string(valid), nil, 404, ""})
+		}
+		for _, c := range cases {
+			t.Run(route+"/"+c.name, func(t *testing.T) {
+				before := w.head()
+				ans := w.callT(t, as, r.method, c.target, c.body, c.headers...)
+				if ans.Code != c.status {
+					t.Fatalf("%d, want %d: %s", ans.Code, c.status, truncate(ans.Body.String(), 300))
+				}
+				p := ans.problem(t)
+				if c.field != "" && !slices.Contains(fieldNames(p), c.field) {
+					t.Fatalf("fields %v, want %s", fieldNames(p), c.field)
+				}
+				if w.head() != before {
+					t.Fatal("a refused command appended")
+				}
+			})
+		}
 	}
 }

@@ -138,6 +138,12 @@ func ParseAsOf(c echo.Context, loc *time.Location) (AsOf, error) {
 		} else {
 			v.Add("as_of", "format", "must be an RFC 3339 time or a date YYYY-MM-DD")
 		}
+		// The zero time would read as "now" downstream; no ledger fact is
+		// that old anyway.
+		if a.Set && (a.At.Year() < 1900 || a.At.Year() > 9999) {
+			a = AsOf{}
+			v.Add("as_of", "range", "must be between the years 1900 and 9999")
+		}
 	}
 	if s, ok := single(c, "basis", v); ok {
 		switch {

@@ -73,6 +73,7 @@ func TestParseAsOf(t *testing.T) {
 		"as_of=2024-02-30":                "as_of",
 		"basis=occurred":                  "basis",
 		"as_of=2024-06-01&basis=business": "basis",
+		"as_of=0001-01-01T00:00:00Z":      "as_of", // would read as "now"
 	} {
 		_, err := ParseAsOf(ctxFor("/x?"+q), sh)
 		if f := firstField(t, err); f != field {

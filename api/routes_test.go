@@ -529,3 +529,18 @@ func TestConsistencyHeaders(t *testing.T) {
 	w.must(http.StatusUnprocessableEntity, asStaff, http.MethodPost, funds, validNegotiation, "If-Match", `1`)
 	w.must(http.StatusUnprocessableEntity, asLeader, http.MethodGet, "/api/v1/units?min_position=99999999", nil)
 }
+
+// laggingUnits is a unit lookup that knows no unit yet, as views that have
+// not applied the registration would.
+type laggingUnits struct{}
+
+func (laggingUnits) UnitExists(string) bool { return false }
+
+// TestCommandsDoNotTrustLaggingViews: a unit registered a moment ago is
+// known to the commands (they read the store) even when Config.Units, a view,
+// has not caught up.
+func TestCommandsDoNotTrustLaggingViews(t *testing.T) {
+	w := newWorld(t, worldOpts{cfg: func(c *Config) { c.Units = laggingUnits{} }})
+	w.must(http.StatusCreated, asCentre, http.MethodPut, "/api/v1/units/haiyan", map[string]any{"name": "海盐县", "kind": "county"})
+	w.must(http.StatusCreated, asCentre, http.MethodPost, "/api/v1/projects", reportOf("haiyan", "新能源电池项目", "宁德时代"))
+}

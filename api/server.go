@@ -53,7 +53,11 @@ type Config struct {
 	Readiness  Readiness
 	// Head (optional) tells a min_position beyond the log from slow views.
 	Head LogHead
-	// Units (optional) lets validation refuse unregistered unit codes.
+	// Units (optional) lets validation refuse unregistered unit codes
+	// (Server.Validator). The command routes Mount registers do not use it:
+	// the commands check units against the store itself, while a lookup in
+	// the views could refuse a unit registered a moment ago that the views
+	// have not applied yet.
 	Units UnitLookup
 	// Metrics is the registry served at /metrics; default NewMetrics().
 	Metrics *Metrics
@@ -242,6 +246,14 @@ func (s *Server) Validator() *Validator {
 	return NewValidator(ValidationConfig{
 		Now: s.cfg.Now, Location: s.cfg.Location, ClockSkew: s.cfg.ClockSkew,
 		MaxAmount: s.cfg.MaxAmount, Units: s.cfg.Units,
+	})
+}
+
+// commandValidator is Validator without the unit lookup, for commands: they
+// check units against the store, which is never behind.
+func (s *Server) commandValidator() *Validator {
+	return NewValidator(ValidationConfig{
+		Now: s.cfg.Now, Location: s.cfg.Location, ClockSkew: s.cfg.ClockSkew, MaxAmount: s.cfg.MaxAmount,
 	})
 }
 

@@ -34,7 +34,7 @@ type request struct {
 }
 
 func (h *handlers) begin(c echo.Context) *request {
-	r := &request{c: c, v: h.s.Validator()}
+	r := &request{c: c, v: h.s.commandValidator()}
 	a, _ := ActorFrom(c) // Authenticate ran: the route is in the /api/v1 group
 	pre, err := ParseIfMatch(c)
 	r.v.Merge(err)
@@ -321,8 +321,8 @@ func (h *handlers) reportProject(c echo.Context) error {
 	return r.answer(h.d.Commands.ReportProject.Handle(r.ctx(), cmd))
 }
 
-// projectRequest starts a command on the project named by the path: an id
-// that is not a UUID is 404 before the body is read.
+// projectID reads the project id of the path: an id that is not a UUID is
+// 404 before the body is read.
 func (h *handlers) projectID(c echo.Context) (string, error) { return PathID(c, "id", "project") }
 
 type negotiationBody struct {

@@ -93,11 +93,3 @@ func describeDemo(sum demo.Summary) string {
 	return fmt.Sprintf("demo (seed %d): %d units, %d projects (%s), %d transfers, %d rejected reports, %d supervision orders, %d tolerance cases; %d commands, %d events in %s",
 		sum.Seed, sum.Units, sum.Projects, strings.Join(stages, ", "), sum.Transfers, sum.Rejected, sum.Orders, sum.Cases, sum.Commands, sum.Events, sum.Took.Round(time.Millisecond))
 }
-
-// unitLookup lets request validation refuse unknown unit codes.
-type unitLookup struct{ v *projections.Views }
-
-func (u unitLookup) UnitExists(code string) bool {
-	_, ok := u.v.Unit(domain.UnitCode(code))
-	return ok
-}

@@ -69,7 +69,7 @@ func runExport(ctx context.Context, args []string, out, errOut io.Writer) error 
 	if _, err := rand.Read(secret); err != nil {
 		return err
 	}
-	srv, err := api.New(api.Config{Logger: logger, Secret: secret, Location: loc, Positioner: runner, Readiness: runner, Head: s, Units: unitLookup{runner.Views()}})
+	srv, err := api.New(api.Config{Logger: logger, Secret: secret, Location: loc, Positioner: runner, Readiness: runner, Head: s})
 	if err != nil {
 		return err
 	}

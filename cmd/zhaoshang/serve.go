@@ -144,7 +144,6 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 		Positioner: runner,
 		Readiness:  runner,
 		Head:       store,
-		Units:      unitLookup{runner.Views()},
 		Metrics:    metrics,
 	})
 	if err != nil {
