@@ -41,7 +41,7 @@ type Options struct {
 	// recorded_at follows the simulation. Nil: Load keeps its own clock for
 	// the commands and the store stamps its own time.
 	Clock *Clock
-	// Workers bounds how many commands run at once within a day's batch;
+	// Workers bounds how many commands run at once within a batch;
 	// zero means 32. Concurrent commands share the store's commits.
 	Workers int
 	// Logger, when set, is handed to the command handlers.

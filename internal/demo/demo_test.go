@@ -406,3 +406,28 @@ func TestMarker(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadWithoutClock: on a store that stamps recorded_at with its own
+// clock (PostgreSQL, EventStoreDB), the commands still run in simulated
+// time and the load succeeds; recorded_at is the load's real time.
+func TestLoadWithoutClock(t *testing.T) {
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	began := time.Now().Add(-time.Second)
+	s, err := Load(context.Background(), st, Options{Seed: 5, Now: testNow, Years: 1, Location: testZone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := readAll(t, st)
+	if len(evs) == 0 || s.Projects == 0 {
+		t.Fatalf("nothing loaded: %+v", s)
+	}
+	for _, e := range evs {
+		if e.RecordedAt.Before(began) || e.OccurredAt.After(testNow) {
+			t.Fatalf("%s %s: occurred %s, recorded %s", e.Type, e.Stream, e.OccurredAt, e.RecordedAt)
+		}
+	}
+}

@@ -30,11 +30,10 @@ type stepFunc func(ctx context.Context, x *runner, meta commands.Meta) (commands
 // step is one command of the plan.
 type step struct {
 	// at is when the command is recorded: the executor runs it in the
-	// day's batch (tick) that contains at, with the clock at the batch's
-	// moment.
+	// first batch at or after at, with the clock at the batch's moment.
 	at time.Time
 	// chain groups the steps that must run in order (one project with its
-	// orders and tolerance case, one order, the city's own acts). Steps of
+	// tolerance case, one supervision order, the city's own acts). Steps of
 	// different chains in the same batch run concurrently. An act of the
 	// ledger (a filing, an order, a decision) takes its batch's moment as
 	// its own time, up to four and a half days after at (a Friday evening
@@ -684,7 +683,13 @@ func (g *gen) project(i int, reportAt time.Time, sc scenario, u *unitSpec) {
 	g.usedName[p.name] = true
 	form := u.form[g.yearIndex(reportAt)]
 
-	g.report(p, reportAt)
+	// In a conflict the rival must be recorded inside the holder's window,
+	// so nothing before it in the chain may be entered late.
+	reportDelay := delayNormal
+	if sc.rival != nil {
+		reportDelay = delayQuick
+	}
+	g.report(p, reportAt, reportDelay)
 	if sc.stall {
 		g.finish(p)
 		return
@@ -700,8 +705,11 @@ func (g *gen) project(i int, reportAt time.Time, sc scenario, u *unitSpec) {
 		g.rivalReport(p, sc.rival, t)
 	}
 	first := proposal{occurred: neg, delay: g.normalOrLate()}
-	if sc.lateRecord {
+	switch {
+	case sc.lateRecord:
 		first.delay = delayLate
+	case sc.rival != nil:
+		first.delay = delayQuick
 	}
 	g.negotiation(p, first, 1)
 
@@ -811,7 +819,7 @@ func (g *gen) finish(p *proj) {
 	}
 }
 
-func (g *gen) report(p *proj, at time.Time) {
+func (g *gen) report(p *proj, at time.Time, d delay) {
 	channel := pick(g, domain.SourceChannels()[:7])
 	referrer := ""
 	if channel == domain.ChannelIntermediary || channel == domain.ChannelCommissioned || channel == domain.ChannelBusinessLed {
@@ -820,7 +828,7 @@ func (g *gen) report(p *proj, at time.Time) {
 	lead := g.person() + "（" + pick(g, officialTitles) + "）"
 	p.lead = lead
 	u, name, inv, chain, planned := p.unit, p.name, p.inv, p.cs.name, p.planned
-	p.add(proposal{name: "report", occurred: at, delay: delayNormal, actor: staff(u), ref: p.ref, note: p.staged(domain.StageReported),
+	p.add(proposal{name: "report", occurred: at, delay: d, actor: staff(u), ref: p.ref, note: p.staged(domain.StageReported),
 		do: func(ctx context.Context, x *runner, m commands.Meta) (commands.Result, error) {
 			return x.app.ReportProject.Handle(ctx, commands.ReportProject{Name: name, Unit: u.code, Investor: inv,
 				IndustryChain: chain, PlannedInvestment: planned, SourceChannel: channel, Referrer: referrer,
@@ -997,7 +1005,8 @@ func (g *gen) signed(p *proj, sc scenario, signAt time.Time, form float64) {
 	if g.foreign(p.inv) {
 		f := contract
 		if contract.Currency == domain.CNY {
-			f = usdAmount(float64(contract.Amount) / 7.1 * g.uniform(0.5, 0.9))
+			rate := float64(g.pol.USDCNYRate) / domain.RateScale
+			f = usdAmount(float64(contract.Amount) / rate * g.uniform(0.5, 0.9))
 		}
 		foreignPart = &f
 	}

@@ -180,24 +180,13 @@ func Import(ctx context.Context, store commands.Store, r io.Reader, filename str
 	return rep, nil
 }
 
-// record runs the plans: rows naming the same investor and chain in file
-// order, as planned, the others concurrently so they share the store's
-// commits.
+// record runs the plans: rows linked by a 首报首谈 key in file order, as
+// planned, the others concurrently so they share the store's commits.
 func record(ctx context.Context, app *commands.App, actor eventstore.Actor, batch string, plans []*rowPlan, rep *Report, workers int) error {
 	if workers <= 0 {
 		workers = 16
 	}
-	var chains [][]int
-	index := map[string]int{}
-	for i, rp := range plans {
-		c, ok := index[rp.chain]
-		if !ok {
-			c = len(chains)
-			index[rp.chain] = c
-			chains = append(chains, nil)
-		}
-		chains[c] = append(chains[c], i)
-	}
+	chains := linked(plans)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -243,6 +232,41 @@ func record(ctx context.Context, app *commands.App, actor eventstore.Actor, batc
 		return fmt.Errorf("%w; the rows recorded so far stay, and importing the file again completes it", first)
 	}
 	return nil
+}
+
+// linked groups the plans whose rows share a 首报首谈 key, directly or
+// through other rows (union-find over the keys), each group in file order.
+func linked(plans []*rowPlan) [][]int {
+	parent := map[string]string{}
+	var find func(string) string
+	find = func(k string) string {
+		p, ok := parent[k]
+		if !ok || p == k {
+			parent[k] = k
+			return k
+		}
+		r := find(p)
+		parent[k] = r
+		return r
+	}
+	for _, rp := range plans {
+		for _, k := range rp.keys[1:] {
+			parent[find(k)] = find(rp.keys[0])
+		}
+	}
+	var chains [][]int
+	index := map[string]int{}
+	for i, rp := range plans {
+		root := find(rp.keys[0])
+		c, ok := index[root]
+		if !ok {
+			c = len(chains)
+			index[root] = c
+			chains = append(chains, nil)
+		}
+		chains[c] = append(chains[c], i)
+	}
+	return chains
 }
 
 func recordRow(ctx context.Context, app *commands.App, actor eventstore.Actor, batch string, rp *rowPlan, res *RowResult) error {

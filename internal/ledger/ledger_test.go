@@ -340,31 +340,63 @@ func TestImportNewerLedger(t *testing.T) {
 }
 
 // TestImportExclusivity: 首报首谈 applies to imports — against the ledger
-// and between the rows of the file.
+// and between the rows of the file — with the domain's identity of an
+// investor: the code when both sides give one, else the normalised name.
 func TestImportExclusivity(t *testing.T) {
 	f := newFixture(t)
-	inv := domain.Investor{Name: "浙江禾丰新能源股份有限公司"}
+	inv := domain.Investor{Name: "浙江禾丰新能源股份有限公司", USCC: "91330482MA2JH4R892"}
 	if _, err := f.app.ReportProject.Handle(f.ctx, commands.ReportProject{Name: "储能电站项目", Unit: "haining", Investor: inv,
 		IndustryChain: "光伏新能源", PlannedInvestment: domain.Yuan(2_000_000_000), OccurredAt: testNow.Add(-72 * time.Hour),
 		Meta: commands.Meta{Actor: eventstore.Actor{Subject: "hn", Role: "unit_staff", Unit: "haining"}}}); err != nil {
 		t.Fatal(err)
 	}
-	sheet := "项目编号,项目名称,投资方,产业链,计划投资(万元),所属单位,当前阶段,入库日期\n" +
-		"A-1,储能电站项目,浙江禾丰新能源股份有限公司,光伏新能源,200000,南湖区,入库,2026-11-19\n" +
-		"A-2,氢能重卡项目,浙江远驰氢能科技有限公司,氢能,150000,秀洲区,入库,2026-11-10\n" +
-		"A-3,氢能重卡基地项目,浙江远驰氢能科技有限公司,氢能,150000,嘉善县,入库,2026-11-18\n"
+	sheet := "项目编号,项目名称,投资方,统一社会信用代码,产业链,计划投资(万元),所属单位,当前阶段,入库日期\n" +
+		// 2: the holder's name, no code: the name decides — a conflict.
+		"A-1,储能电站项目,浙江禾丰新能源股份有限公司,,光伏新能源,200000,南湖区,入库,2026-11-19\n" +
+		// 3: the holder's code under another spelling: the code decides — a conflict.
+		"A-2,储能电站二期项目,禾丰新能源（浙江）股份公司,91330482MA2JH4R892,光伏新能源,50000,秀洲区,入库,2026-11-19\n" +
+		// 4: the holder's name with another valid code: another company — accepted.
+		"A-3,光伏支架项目,浙江禾丰新能源股份有限公司,91330402MA2JK6T51X,光伏新能源,30000,平湖市,入库,2026-11-19\n" +
+		// 5, 6: two rows of the file: the first claims, the second conflicts.
+		"A-4,氢能重卡项目,浙江远驰氢能科技有限公司,,氢能,150000,秀洲区,入库,2026-11-10\n" +
+		"A-5,氢能重卡基地项目,浙江远驰氢能科技有限公司,,氢能,150000,嘉善县,入库,2026-11-18\n"
 	head := f.head()
 	r, err := f.importBytes([]byte(sheet), "conflict.csv", f.opts())
 	if !errors.Is(err, ErrRejected) {
 		t.Fatalf("import: %v\n%s", err, r.String())
 	}
 	t.Logf("\n%s", r.String())
-	if len(r.Errors) != 2 || r.Errors[0].Row != 2 || r.Errors[1].Row != 4 || r.Errors[0].Column != columnByKey[colInvestor].Label() ||
-		!strings.Contains(r.Errors[0].Zh, "haining") || !strings.Contains(r.Errors[1].En, "xiuzhou") {
+	var rows []int
+	for _, e := range r.Errors {
+		rows = append(rows, e.Row)
+		if e.Column != columnByKey[colInvestor].Label() {
+			t.Errorf("row %d: error on %s", e.Row, e.Column)
+		}
+	}
+	if !slices.Equal(rows, []int{2, 3, 6}) || !strings.Contains(r.Errors[0].Zh, "海宁市") || !strings.Contains(r.Errors[2].En, "row 5 of this file") {
 		t.Errorf("errors: %+v", r.Errors)
 	}
 	if f.head() != head {
 		t.Error("a rejected file appended events")
+	}
+	// Without the conflicting rows, the commands accept what the check
+	// accepted: another company under the holder's name, and a new claim.
+	lines := strings.Split(sheet, "\n")
+	ok := strings.Join([]string{lines[0], lines[3], lines[4]}, "\n")
+	if r, err := f.importBytes([]byte(ok), "ok.csv", f.opts()); err != nil || r.New != 2 {
+		t.Errorf("the accepted rows: %v\n%s", err, r.String())
+	}
+}
+
+func TestLinkedRows(t *testing.T) {
+	plans := []*rowPlan{
+		{keys: []string{"name:a", "uscc:1"}}, {keys: []string{"name:b"}}, {keys: []string{"name:c", "uscc:1"}},
+		{keys: []string{"name:b", "uscc:2"}}, {keys: []string{"name:d"}}, {keys: []string{"name:c"}},
+	}
+	got := linked(plans)
+	want := [][]int{{0, 2, 5}, {1, 3}, {4}}
+	if !slices.EqualFunc(got, want, slices.Equal[[]int]) {
+		t.Errorf("linked = %v, want %v", got, want)
 	}
 }
 

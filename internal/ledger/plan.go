@@ -35,20 +35,23 @@ type rowPlan struct {
 	e       *entry
 	project string // the project's id when it was imported before
 	steps   []step
-	// chain: rows naming the same investor and industry chain run in file
-	// order, as they were planned (首报首谈 judges each against the ones
-	// before).
-	chain string
+	// keys are the row's 首报首谈 keys (domain.ExclusivityKeysOf): rows
+	// sharing one, directly or through other rows, are recorded in file
+	// order, as they were planned, since each was judged against the ones
+	// before it.
+	keys []string
 }
 
 // planner plans the rows against the store's state.
 type planner struct {
-	store  commands.Store
-	actor  eventstore.Actor
-	loc    *time.Location
-	now    time.Time
-	pol    domain.Policy
-	claims map[string]*domain.ExclusivityClaims
+	store commands.Store
+	actor eventstore.Actor
+	loc   *time.Location
+	now   time.Time
+	pol   domain.Policy
+	// claims holds, per 首报首谈 key, the events of its claim stream and
+	// the claims the file's earlier rows will add to it.
+	claims map[string][]domain.Event
 	seen   map[string]int // identity → row, to catch duplicates
 	// standIns maps the stand-in project id of a row's report to its row,
 	// to name a conflict between two rows of the file.
@@ -59,7 +62,7 @@ type planner struct {
 }
 
 func newPlanner(ctx context.Context, store commands.Store, actor eventstore.Actor, loc *time.Location, now time.Time, p *problems) (*planner, *domain.Units, error) {
-	pl := &planner{store: store, actor: actor, loc: loc, now: now, claims: map[string]*domain.ExclusivityClaims{},
+	pl := &planner{store: store, actor: actor, loc: loc, now: now, claims: map[string][]domain.Event{},
 		seen: map[string]int{}, standIns: map[string]int{}, units: &domain.Units{}, p: p}
 	if err := pl.fold(ctx, domain.StreamUnits, pl.units); err != nil {
 		return nil, nil, err
@@ -84,24 +87,34 @@ type applier interface{ Apply(domain.Event) }
 
 // fold reads a stream into an aggregate; a missing stream leaves it empty.
 func (pl *planner) fold(ctx context.Context, stream string, a applier) error {
+	evs, err := pl.events(ctx, stream)
+	for _, e := range evs {
+		a.Apply(e)
+	}
+	return err
+}
+
+// events reads a stream's domain events; a missing stream has none.
+func (pl *planner) events(ctx context.Context, stream string) ([]domain.Event, error) {
 	evs, err := pl.store.ReadStream(ctx, stream, 1, eventstore.Forwards, 0)
 	if errors.Is(err, eventstore.ErrStreamNotFound) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("ledger: read %s: %w", stream, err)
+		return nil, fmt.Errorf("ledger: read %s: %w", stream, err)
 	}
+	out := make([]domain.Event, 0, len(evs))
 	for i := range evs {
 		d, err := domain.Decode(evs[i].Type, evs[i].Data)
 		if errors.Is(err, domain.ErrUnknownEventType) {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("ledger: %s version %d: %w", stream, evs[i].Version, err)
+			return nil, fmt.Errorf("ledger: %s version %d: %w", stream, evs[i].Version, err)
 		}
-		a.Apply(d)
+		out = append(out, d)
 	}
-	return nil
+	return out, nil
 }
 
 // at is a sheet date as a business time: 00:00 of that day in the server's
@@ -159,7 +172,7 @@ func (pl *planner) plan(ctx context.Context, e *entry) (*rowPlan, error) {
 			"the importing actor may import projects of its own unit ("+pl.actor.Unit+") only")
 		return nil, nil
 	}
-	rp := &rowPlan{e: e, chain: domain.ExclusivityKeyOf(e.inv, e.chain)}
+	rp := &rowPlan{e: e, keys: domain.ExclusivityKeysOf(e.inv, e.chain)}
 	id, err := pl.importedProject(ctx, e)
 	if err != nil {
 		return nil, err
@@ -181,8 +194,8 @@ func (pl *planner) plan(ctx context.Context, e *entry) (*rowPlan, error) {
 			return nil, nil
 		}
 	} else {
-		if p = pl.planReport(ctx, e, rp); p == nil {
-			return nil, nil
+		if p, err = pl.planReport(ctx, e, rp); p == nil {
+			return nil, err
 		}
 	}
 	ok := pl.planFacts(e, rp, p, id != "")
@@ -197,8 +210,9 @@ func (pl *planner) actorScoped() bool {
 }
 
 // planReport decides the row's report under 首报首谈 against the claims in
-// the store and those of the rows before it, and returns the new project.
-func (pl *planner) planReport(ctx context.Context, e *entry, rp *rowPlan) *domain.Project {
+// the store and those of the rows before it, and returns the new project
+// (nil when the row is refused; err is a failure to read the store).
+func (pl *planner) planReport(ctx context.Context, e *entry, rp *rowPlan) (*domain.Project, error) {
 	cmd := domain.ReportProject{
 		// A stand-in id: the commands assign the real one.
 		ProjectID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(e.ident)).String(),
@@ -206,14 +220,21 @@ func (pl *planner) planReport(ctx context.Context, e *entry, rp *rowPlan) *domai
 		PlannedInvestment: e.planned, SourceChannel: e.channel, Referrer: e.referrer, LeadOfficial: e.lead,
 		OccurredAt: pl.at(e.reportedOn),
 	}
-	claims, ok := pl.claims[rp.chain]
-	if !ok {
-		claims = &domain.ExclusivityClaims{}
-		if err := pl.fold(ctx, domain.ExclusivityStream(rp.chain), claims); err != nil {
-			pl.p.add(e.row, nil, "", "读取首报首谈记录失败："+err.Error(), "cannot read the exclusivity claims: "+err.Error())
-			return nil
+	// Judged as the commands will judge it: against the claim streams of
+	// every key of the report, folded together.
+	claims := &domain.ExclusivityClaims{}
+	for _, k := range cmd.ExclusivityKeys() {
+		evs, ok := pl.claims[k]
+		if !ok {
+			var err error
+			if evs, err = pl.events(ctx, domain.ExclusivityStream(k)); err != nil {
+				return nil, err
+			}
+			pl.claims[k] = evs
 		}
-		pl.claims[rp.chain] = claims
+		for _, ev := range evs {
+			claims.Apply(ev)
+		}
 	}
 	d, err := domain.DecideReport(cmd, claims, pl.pol, pl.now)
 	var conflict *domain.ExclusivityConflictError
@@ -229,14 +250,14 @@ func (pl *planner) planReport(ctx context.Context, e *entry, rp *rowPlan) *domai
 				unit, e.chain, holder, until),
 			fmt.Sprintf("exclusivity conflict: %s reported this investor in %s first (%s) and holds first-negotiation rights until %s; ask the centre",
 				unit, e.chain, holderEn, until))
-		return nil
+		return nil, nil
 	}
 	if err != nil {
 		pl.domainError(e, "report", err, domain.StageNone)
-		return nil
+		return nil, nil
 	}
-	if d.Claim != nil {
-		claims.Apply(*d.Claim)
+	for _, cl := range d.Claims {
+		pl.claims[cl.Key] = append(pl.claims[cl.Key], cl)
 		pl.standIns[cmd.ProjectID] = e.row
 	}
 	rp.steps = append(rp.steps, step{name: "report", key: pl.key(e, "report"),
@@ -245,7 +266,7 @@ func (pl *planner) planReport(ctx context.Context, e *entry, rp *rowPlan) *domai
 				IndustryChain: cmd.IndustryChain, PlannedInvestment: cmd.PlannedInvestment, SourceChannel: cmd.SourceChannel,
 				Referrer: cmd.Referrer, LeadOfficial: cmd.LeadOfficial, OccurredAt: cmd.OccurredAt, Meta: m})
 		}})
-	return domain.FoldProject(d.Events())
+	return domain.FoldProject(d.Events()), nil
 }
 
 // compareReport notes where the sheet and a project imported before

@@ -81,7 +81,7 @@ func WriteTemplate(w io.Writer) error {
 			return err
 		}
 		width := float64(max(utf8.RuneCountInString(c.Zh)*2+2, 12))
-		if c.Kind == kindText && c.Key != colExternalID {
+		if c.kind == kindText && c.Key != colExternalID {
 			width = max(width, 24)
 		}
 		if err := f.SetColWidth(TemplateSheet, col, col, width); err != nil {
@@ -91,7 +91,7 @@ func WriteTemplate(w io.Writer) error {
 		// materialising the cells; the header keeps its own style.
 		body := col + "2:" + col + strconv.Itoa(templateRows+1)
 		colStyle := -1
-		switch c.Kind {
+		switch c.kind {
 		case kindDate:
 			colStyle = date
 		case kindAmount:
@@ -111,7 +111,7 @@ func WriteTemplate(w io.Writer) error {
 				return err
 			}
 		}
-		if len(c.Values) > 0 && c.Kind == kindChoice {
+		if len(c.Values) > 0 && c.kind == kindChoice {
 			dv := excelize.NewDataValidation(true)
 			dv.SetSqref(body)
 			if err := dv.SetDropList(c.Values); err != nil {
@@ -147,7 +147,7 @@ func setExample(f *excelize.File, c *Column, cell string, date int) error {
 	if v == "" {
 		return nil
 	}
-	switch c.Kind {
+	switch c.kind {
 	case kindDate:
 		if err := f.SetCellValue(TemplateSheet, cell, domain.MustDate(v).Start(nil)); err != nil {
 			return err
