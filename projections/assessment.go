@@ -272,6 +272,59 @@ func (v *Views) Assessment(q AssessmentQuery) (AssessmentResult, error) {
 	}
 	v.mu.RLock()
 	defer v.mu.RUnlock()
+	key := assessmentKey{year: q.Year, kind: q.Kind, known: k}
+	if r, ok := v.memo.get(v.pos, key); ok {
+		return r.(AssessmentResult).clone(), nil
+	}
+	res := v.assessment(q, k)
+	v.memo.put(v.pos, key, res)
+	return res.clone(), nil
+}
+
+type assessmentKey struct {
+	year  int
+	kind  domain.UnitKind
+	known known
+}
+
+func cloneItems(items []AssessmentItem) []AssessmentItem {
+	out := slices.Clone(items)
+	for i := range out {
+		out[i].Completion = maps.Clone(out[i].Completion)
+		out[i].Flags = slices.Clone(out[i].Flags)
+		out[i].AdmonishReasons = slices.Clone(out[i].AdmonishReasons)
+	}
+	return out
+}
+
+// clone copies everything a caller could change (the memo keeps the
+// original).
+func (r AssessmentResult) clone() AssessmentResult {
+	r.Items = cloneItems(r.Items)
+	if r.Current != nil {
+		c := *r.Current
+		c.Items = cloneItems(c.Items)
+		r.Current = &c
+	}
+	if r.Differences != nil {
+		ds := slices.Clone(r.Differences)
+		for i := range ds {
+			ds[i].Fields = slices.Clone(ds[i].Fields)
+			if p := ds[i].Published; p != nil {
+				c := cloneItems([]AssessmentItem{*p})[0]
+				ds[i].Published = &c
+			}
+			if p := ds[i].Current; p != nil {
+				c := cloneItems([]AssessmentItem{*p})[0]
+				ds[i].Current = &c
+			}
+		}
+		r.Differences = ds
+	}
+	return r
+}
+
+func (v *Views) assessment(q AssessmentQuery, k known) AssessmentResult {
 	names := v.unitNames(k)
 	pol := v.ref.policyFor(domain.YearPeriod(q.Year, v.loc).To, k)
 	current := v.assessYearFull(q.Year, pol, k)
@@ -284,7 +337,7 @@ func (v *Views) Assessment(q AssessmentQuery) (AssessmentResult, error) {
 	py := v.publishedKnown(q.Year, k)
 	if py == nil {
 		res.Items = curItems
-		return res, nil
+		return res
 	}
 	at := py.event.OccurredAt
 	res.Published, res.PublishedAt = true, &at
@@ -292,7 +345,7 @@ func (v *Views) Assessment(q AssessmentQuery) (AssessmentResult, error) {
 	res.Items = assessmentItems(py.results, q.Kind, names)
 	res.Current = &AssessmentCurrent{PolicyVersion: pol.Version, Position: v.knownPosition(k), Items: curItems}
 	res.Differences = diffAssessment(res.Items, curItems)
-	return res, nil
+	return res
 }
 
 func assessmentItems(rs []domain.AssessmentResult, kind domain.UnitKind, names map[domain.UnitCode]string) []AssessmentItem {

@@ -19,14 +19,25 @@ import (
 // indexes that answer filtered lists and the four lists.
 
 type projectEntry struct {
-	seq uint32
-	id  string
-	p   domain.Project
-
+	// The fields every event touches come first, so that they share the
+	// first cache lines of the entry.
+	seq          uint32
+	armed        uint16 // supervision: the alert kinds that can open with the facts known
+	startSeen    bool
 	version      uint64
 	pos          eventstore.Position
 	recordedAt   time.Time
 	lastOccurred time.Time
+	// since is, per armed kind, the earliest moment it can open (Unix ns).
+	since [numArmed]int64
+	// landing is p.LandingUnit(), kept where the apply path reads it.
+	landing domain.UnitCode
+	// state caches the project's answer (without alerts) until the project
+	// changes: lists build dozens of them per page. Readers fill it under
+	// the read lock; the apply path clears it under the write lock.
+	state atomic.Pointer[ProjectState]
+	id    string
+	p     domain.Project
 
 	// Indexed keys, as last indexed.
 	stage   domain.Stage
@@ -40,10 +51,7 @@ type projectEntry struct {
 	name, investor string
 	nameN, invN    string
 
-	// Supervision: the alert kinds that can open with the facts known
-	// (armed) and the earliest moment each can (since, Unix ns).
-	armed          uint16
-	since          [numArmed]int64
+	// Supervision.
 	filedRecorded  []time.Time // recorded_at of signing filings
 	signingBreach  *breach     // signing_not_filed
 	lateRecords    []breach    // late_record, one per late event
@@ -51,19 +59,14 @@ type projectEntry struct {
 	orderClosedRec time.Time   // recorded_at of the last closure of an order about it
 	transferRec    time.Time   // recorded_at of the last transfer
 	fundsCNY       int64       // cumulative funds arrived, for arming funds_behind
+	schedule       []milestone // the contract's funds schedule, cumulative
 	exclusiveUntil time.Time
-	startSeen      bool
+	orders         []uint32 // seqs of orders about the project
 
 	// Ranking: the landing unit last looked up, and the units' indexes.
 	rkLanding domain.UnitCode
 	rkUnit    uint16
 	rkFirst   uint16
-	orders    []uint32 // seqs of orders about the project
-
-	// state caches the project's answer (without alerts) until the project
-	// changes: lists build dozens of them per page. Readers fill it under
-	// the read lock; the apply path clears it under the write lock.
-	state atomic.Pointer[ProjectState]
 
 	// Tolerance: the events the evaluation weighs, in log order, and the
 	// cases about the project.
@@ -284,8 +287,11 @@ func (v *Views) applyProject(d *decoded) {
 	before := v.diffBefore(en, e, pol)
 	en.p.Apply(e)
 	en.state.Store(nil)
-	if _, ok := e.(domain.ConstructionStarted); ok {
+	switch e.(type) {
+	case domain.ConstructionStarted:
 		en.startSeen = true
+	case domain.ProjectReported, domain.ContractSigned, domain.ProjectTransferred, domain.DetailsCorrected:
+		en.landing = en.p.LandingUnit()
 	}
 	en.version, en.pos, en.recordedAt = d.Version, d.Position, d.RecordedAt
 	if t := e.Occurred(); t.After(en.lastOccurred) {

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"time"
 
@@ -61,9 +62,34 @@ const (
 	noUnit      = ^uint16(0)
 )
 
+// roleAgg keeps a role's sums per business day and per month, in chunks
+// of consecutive days (and of a year's months): a unit's five years are a
+// few dozen chunks, so the maps stay small and hot, and neighbouring days
+// share memory.
 type roleAgg struct {
-	days   map[int32]*indVec
-	months map[int32]*indVec
+	days   map[int32]*dayChunk
+	months map[int32]*monthChunk
+}
+
+const dayChunkBits = 6
+
+type (
+	dayChunk   [1 << dayChunkBits]indVec
+	monthChunk [12]indVec
+)
+
+func (ra *roleAgg) day(d int32) *indVec {
+	if c := ra.days[d>>dayChunkBits]; c != nil {
+		return &c[d&(1<<dayChunkBits-1)]
+	}
+	return nil
+}
+
+func (ra *roleAgg) month(m int32) *indVec {
+	if c := ra.months[m/12]; c != nil {
+		return &c[m%12]
+	}
+	return nil
 }
 
 type rankUnit struct {
@@ -105,7 +131,7 @@ func (rs *rankingState) unitIndex(code domain.UnitCode) uint16 {
 	i := uint16(len(rs.units))
 	u := &rankUnit{code: code}
 	for r := range u.roles {
-		u.roles[r] = roleAgg{days: map[int32]*indVec{}, months: map[int32]*indVec{}}
+		u.roles[r] = roleAgg{days: map[int32]*dayChunk{}, months: map[int32]*monthChunk{}}
 	}
 	rs.units = append(rs.units, u)
 	rs.idx[code] = i
@@ -125,18 +151,18 @@ func dayDate(n int32) domain.Date {
 func monthKey(d domain.Date) int32 { return int32(d.Year*12 + int(d.Month) - 1) }
 
 func (ra *roleAgg) add(day, mk int32, d indDelta) {
-	dv := ra.days[day]
-	if dv == nil {
-		dv = new(indVec)
-		ra.days[day] = dv
+	dc := ra.days[day>>dayChunkBits]
+	if dc == nil {
+		dc = new(dayChunk)
+		ra.days[day>>dayChunkBits] = dc
 	}
-	dv[d.ind] += d.v
-	mv := ra.months[mk]
-	if mv == nil {
-		mv = new(indVec)
-		ra.months[mk] = mv
+	dc[day&(1<<dayChunkBits-1)][d.ind] += d.v
+	mc := ra.months[mk/12]
+	if mc == nil {
+		mc = new(monthChunk)
+		ra.months[mk/12] = mc
 	}
-	mv[d.ind] += d.v
+	mc[mk%12][d.ind] += d.v
 }
 
 // span is days [from, to) split into whole months (summed from the month
@@ -171,12 +197,12 @@ func (ra *roleAgg) sum(sp *span, out *indVec) {
 		return
 	}
 	for _, m := range sp.months {
-		if mv := ra.months[m]; mv != nil {
+		if mv := ra.month(m); mv != nil {
 			out.addScaled(mv, 1)
 		}
 	}
 	for _, d := range sp.days {
-		if dv := ra.days[d]; dv != nil {
+		if dv := ra.day(d); dv != nil {
 			out.addScaled(dv, 1)
 		}
 	}
@@ -188,7 +214,7 @@ func (v *Views) rankRecord(en *projectEntry, d *decoded, day, mk int32, ds []ind
 	if len(ds) == 0 {
 		return
 	}
-	landing := en.p.LandingUnit()
+	landing := en.landing
 	if landing == "" {
 		return
 	}
@@ -229,7 +255,7 @@ func (v *Views) rankRecord(en *projectEntry, d *decoded, day, mk int32, ds []ind
 // rankProjectEvent adds what event e contributes (what it adds to
 // Project.Indicators for its day).
 func (v *Views) rankProjectEvent(en *projectEntry, d *decoded, e domain.Event, pol *domain.Policy) {
-	if en.p.LandingUnit() == "" {
+	if en.landing == "" {
 		return // only a signed project counts
 	}
 	var buf [8]indDelta
@@ -493,6 +519,33 @@ func (v *Views) Ranking(q RankingQuery) (RankingResult, error) {
 	}
 	v.mu.RLock()
 	defer v.mu.RUnlock()
+	key := rankingKey{period: per.String(), kind: q.Kind, known: k}
+	if r, ok := v.memo.get(v.pos, key); ok {
+		return r.(RankingResult).clone(), nil
+	}
+	res := v.ranking(per, q.Kind, k)
+	v.memo.put(v.pos, key, res)
+	return res.clone(), nil
+}
+
+type rankingKey struct {
+	period string
+	kind   domain.UnitKind
+	known  known
+}
+
+// clone copies what a caller may change: the item list and each item's
+// indicators. (The memo keeps the original.)
+func (r RankingResult) clone() RankingResult {
+	r.Items = slices.Clone(r.Items)
+	for i := range r.Items {
+		r.Items[i].Indicators = maps.Clone(r.Items[i].Indicators)
+	}
+	return r
+}
+
+func (v *Views) ranking(per domain.Period, kind domain.UnitKind, k known) RankingResult {
+	q := RankingQuery{Kind: kind}
 	cur, pol, _ := v.rankPeriod(per, q.Kind, k)
 	prev, _, active := v.rankPeriod(per.Previous(), q.Kind, k)
 	if !active {
@@ -510,7 +563,7 @@ func (v *Views) Ranking(q RankingQuery) (RankingResult, error) {
 		res.Items[i] = RankingItem{Rank: it.Rank, Unit: it.Unit, UnitName: names[it.Unit], Kind: it.Kind, Score: it.Score,
 			Indicators: withZeros(it.Indicators), Change: it.Change}
 	}
-	return res, nil
+	return res
 }
 
 // withZeros names every indicator in m (the ranking's own copy), zero

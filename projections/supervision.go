@@ -60,6 +60,19 @@ type breach struct {
 	recorded time.Time
 	pos      eventstore.Position
 	detail   string
+	// A late record keeps its facts and formats its detail when asked.
+	lateType     uint8
+	lateOccurred time.Time
+	lateDays     int
+}
+
+func (b *breach) text(loc *time.Location) string {
+	if b.lateType == 0 {
+		return b.detail
+	}
+	late := b.recorded.Sub(b.lateOccurred)
+	return fmt.Sprintf("%s occurred %s, recorded %s (%d days later; late_record_days %d)", registered.names[b.lateType],
+		domain.DateOf(b.lateOccurred, loc), domain.DateOf(b.recorded, loc), int(late.Hours()/24), b.lateDays)
 }
 
 type conflict struct {
@@ -85,9 +98,8 @@ type orderEntry struct {
 }
 
 type supervisionState struct {
-	armed     [numArmed]bitset // over project seqs
-	breaches  [numBreach]bitset
-	schedules map[uint32][]milestone
+	armed    [numArmed]bitset // over project seqs
+	breaches [numBreach]bitset
 
 	orders     []*orderEntry
 	orderByID  map[string]*orderEntry
@@ -104,7 +116,7 @@ type signedKey struct {
 }
 
 func newSupervisionState() supervisionState {
-	return supervisionState{schedules: map[uint32][]milestone{}, orderByID: map[string]*orderEntry{}, orderUnit: keyedBitsets{},
+	return supervisionState{orderByID: map[string]*orderEntry{}, orderUnit: keyedBitsets{},
 		byProject: map[string][]uint32{}, signedBy: map[domain.UnitCode]map[int][]uint32{}, signedYear: map[uint32]signedKey{}}
 }
 
@@ -129,10 +141,8 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 	// recorded within a day of occurring needs no asking.
 	if d.RecordedAt.Sub(e.Occurred()) > 24*time.Hour && domain.IsLateRecord(e.Occurred(), d.RecordedAt, *pol) {
 		breaches = true
-		late := d.RecordedAt.Sub(e.Occurred())
 		en.lateRecords = append(en.lateRecords, breach{since: d.RecordedAt, recorded: d.RecordedAt, pos: d.Position,
-			detail: fmt.Sprintf("%s occurred %s, recorded %s (%d days later; late_record_days %d)", d.Type,
-				v.dateOf(e.Occurred()), v.dateOf(d.RecordedAt), int(late.Hours()/24), pol.LateRecordDays)})
+			lateType: d.pre.typ, lateOccurred: e.Occurred(), lateDays: pol.LateRecordDays})
 	}
 	all := false
 	switch x := e.(type) {
@@ -151,6 +161,7 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 		all, breaches = true, true
 		en.signingBreach = v.signingBreach(en, x.ContractInvestment, x.OccurredAt, d, pol)
 		v.indexSigned(en, x.OccurredAt)
+		v.setSchedule(en, x.Commitments.Funds, pol)
 	case domain.CompanyRegistered, domain.ConstructionStarted, domain.ProductionStarted:
 		v.armCommitments(en, pol)
 	case domain.FundsArrived:
@@ -181,8 +192,12 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 	if all {
 		v.armExclusivity(en, pol)
 		v.armCommitments(en, pol)
-		if _, reported := e.(domain.ProjectReported); !reported {
-			v.schedule(en, pol)
+		if _, corrected := e.(domain.DetailsCorrected); corrected {
+			// A correction can change the signing; take the schedule from
+			// the folded state.
+			if s := en.p.Snapshot(); s.Signing != nil {
+				v.setSchedule(en, s.Signing.Commitments.Funds, pol)
+			}
 		}
 		v.armFunds(en)
 	}
@@ -209,14 +224,13 @@ func (v *Views) armCommitments(en *projectEntry, pol *domain.Policy) {
 	v.arm(en, armStart, on, due.End(v.loc))
 }
 
-// schedule caches the contract's cumulative funds schedule.
-func (v *Views) schedule(en *projectEntry, pol *domain.Policy) {
-	delete(v.sup.schedules, en.seq)
-	s := en.p.Snapshot()
-	if s.Signing == nil || len(s.Signing.Commitments.Funds) == 0 {
+// setSchedule keeps the contract's funds schedule, cumulative by date.
+func (v *Views) setSchedule(en *projectEntry, funds []domain.FundsMilestone, pol *domain.Policy) {
+	en.schedule = nil
+	if len(funds) == 0 {
 		return
 	}
-	fs := slices.Clone(s.Signing.Commitments.Funds)
+	fs := slices.Clone(funds)
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].By.Before(fs[j].By) })
 	var cum int64
 	ms := make([]milestone, 0, len(fs))
@@ -228,7 +242,7 @@ func (v *Views) schedule(en *projectEntry, pol *domain.Policy) {
 		cum += m.Amount
 		ms = append(ms, milestone{end: f.By.End(v.loc).UnixNano(), cum: cum})
 	}
-	v.sup.schedules[en.seq] = ms
+	en.schedule = ms
 }
 
 // armFunds arms funds_behind from the first milestone the arrivals so far
@@ -236,7 +250,7 @@ func (v *Views) schedule(en *projectEntry, pol *domain.Policy) {
 func (v *Views) armFunds(en *projectEntry) {
 	on, since := false, int64(0)
 	if en.p.Stage() != domain.StageTerminated && en.p.LandingUnit() != "" {
-		for _, m := range v.sup.schedules[en.seq] {
+		for _, m := range en.schedule {
 			if m.cum > en.fundsCNY {
 				on, since = true, m.end
 				break
@@ -452,7 +466,7 @@ func (v *Views) projectAlerts(en *projectEntry, now time.Time, kind string) []Al
 		due, _ := en.p.FundsDue(dueDate, *pol)
 		got, _ := en.p.FundsArrivedTotal(now, *pol)
 		since := time.Unix(0, en.since[armFunds])
-		for _, m := range v.sup.schedules[en.seq] {
+		for _, m := range en.schedule {
 			if m.cum > got.Amount {
 				since = time.Unix(0, m.end)
 				break
@@ -468,7 +482,7 @@ func (v *Views) projectAlerts(en *projectEntry, now time.Time, kind string) []Al
 		for i := range en.lateRecords {
 			b := &en.lateRecords[i]
 			if !en.breachCleared(b) && !b.since.After(now) {
-				add(domain.AlertLateRecord, b.since, b.detail, &b.pos)
+				add(domain.AlertLateRecord, b.since, b.text(v.loc), &b.pos)
 			}
 		}
 	}

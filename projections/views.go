@@ -95,6 +95,7 @@ type Views struct {
 	subj  uint32
 	touch *Touched
 	obs   []Observer
+	memo  memo
 }
 
 // NewViews returns empty views.
