@@ -29,7 +29,8 @@ func newCommands(s eventstore.Store, loc *time.Location, logger *slog.Logger, ob
 }
 
 // buildViews replays the whole log into fresh views and returns the runner
-// once it has caught up with the head it saw at start.
+// once it has caught up with the head it saw at start, with the function
+// that stops it and waits until it has stopped.
 func buildViews(ctx context.Context, s eventstore.Store, loc *time.Location) (*projections.Runner, context.CancelFunc, error) {
 	r, err := projections.NewRunner(projections.Config{Store: s, Options: projections.Options{Location: loc}})
 	if err != nil {
@@ -38,9 +39,13 @@ func buildViews(ctx context.Context, s eventstore.Store, loc *time.Location) (*p
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- r.Run(runCtx) }()
+	stop := func() {
+		cancel()
+		<-done // the runner no longer reads the store once stop returns
+	}
 	select {
 	case <-readyChan(runCtx, r):
-		return r, cancel, nil
+		return r, stop, nil
 	case err := <-done:
 		cancel()
 		if err == nil {

@@ -8,14 +8,15 @@ import (
 	"log/slog"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zhaoshang/zhaoshang/api"
 	"github.com/zhaoshang/zhaoshang/commands"
-	"github.com/zhaoshang/zhaoshang/domain"
 	"github.com/zhaoshang/zhaoshang/eventstore"
 	"github.com/zhaoshang/zhaoshang/eventstore/bolt"
 	"github.com/zhaoshang/zhaoshang/projections"
@@ -24,7 +25,7 @@ import (
 
 // testWiring composes the system as cmd/zhaoshang does, for the tests (the
 // binary passes its own composition).
-func testWiring() Wiring {
+func testWiring(logger *slog.Logger) Wiring {
 	loc := synth.Zone
 	return Wiring{
 		Commands: func(s eventstore.Store) (*commands.App, error) {
@@ -58,21 +59,14 @@ func testWiring() Wiring {
 			}
 		},
 		Server: func(s eventstore.Store, app *commands.App, r *projections.Runner, secret []byte) (*api.Server, error) {
-			srv, err := api.New(api.Config{Logger: slog.New(slog.DiscardHandler), Secret: secret, Location: loc,
-				Positioner: r, Readiness: r, Head: s, Units: units{r.Views()}})
+			srv, err := api.New(api.Config{Logger: logger, Secret: secret, Location: loc,
+				Positioner: r, Readiness: r, Head: s})
 			if err != nil {
 				return nil, err
 			}
 			return srv, api.Mount(srv, api.Deps{Commands: app, Views: r.Views(), Past: r, Log: s})
 		},
 	}
-}
-
-type units struct{ v *projections.Views }
-
-func (u units) UnitExists(code string) bool {
-	_, ok := u.v.Unit(domain.UnitCode(code))
-	return ok
 }
 
 // tlog sends progress lines to the test log.
@@ -87,7 +81,7 @@ func tinyConfig(t *testing.T, path string) Config {
 	return Config{
 		Open:        func(context.Context) (eventstore.Store, error) { return bolt.Open(path) },
 		Store:       "bolt:" + path,
-		Wiring:      testWiring(),
+		Wiring:      testWiring(NewLogger(tlog{t})),
 		Events:      2000,
 		Duration:    200 * time.Millisecond,
 		Rounds:      2,
@@ -250,9 +244,20 @@ func TestRunRefusesAStoreWithEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := tinyConfig(t, path)
-	_, err = Run(context.Background(), cfg)
+	rep, err := Run(context.Background(), cfg)
 	if err == nil || !strings.Contains(err.Error(), "empty store") {
 		t.Fatalf("Run on a store with events: %v", err)
+	}
+	if rep != nil && len(rep.Figures) > 0 {
+		t.Errorf("measured before refusing: %+v", rep.Figures)
+	}
+	s, err = bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if head, err := s.Head(context.Background()); err != nil || head.Commit != 1 {
+		t.Errorf("the store was written to: head %v, %v", head, err)
 	}
 }
 
@@ -374,7 +379,7 @@ func TestParseLoadAvg(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	ok := Config{Open: func(context.Context) (eventstore.Store, error) { return nil, nil }, Wiring: testWiring()}.withDefaults()
+	ok := Config{Open: func(context.Context) (eventstore.Store, error) { return nil, nil }, Wiring: testWiring(slog.New(slog.DiscardHandler))}.withDefaults()
 	if err := ok.Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
@@ -390,5 +395,66 @@ func TestConfigValidate(t *testing.T) {
 		if err := c.Validate(); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestNewLogger: the request log is formatted but not printed; warnings
+// and errors are printed.
+func TestNewLogger(t *testing.T) {
+	var out bytes.Buffer
+	l := NewLogger(&out).With("component", "api")
+	if !l.Enabled(context.Background(), slog.LevelInfo) || l.Enabled(context.Background(), slog.LevelDebug) {
+		t.Error("want info and above enabled (formatted), debug not")
+	}
+	l.Info("request", "status", 200)
+	if out.Len() != 0 {
+		t.Fatalf("an info record was printed: %s", out.String())
+	}
+	l.Warn("slow", "ms", 900)
+	var rec map[string]any
+	if err := json.Unmarshal(out.Bytes(), &rec); err != nil || rec["msg"] != "slow" || rec["component"] != "api" {
+		t.Fatalf("warning printed as %q (%v)", out.String(), err)
+	}
+}
+
+// TestLoadRun: turns are bounded in count, every operation is counted and
+// timed, the views settle after every turn, and a failure stops the run.
+func TestLoadRun(t *testing.T) {
+	ctx := context.Background()
+	var settles, fast, slow atomic.Int64
+	l := load{duration: 40 * time.Millisecond, rounds: 4, workers: 3, maxOps: 20,
+		settle: func(context.Context) error { settles.Add(1); return nil }}
+	cs := []*contender{
+		{name: "fast", op: func(context.Context, int, int64) error { fast.Add(1); return nil }},
+		{name: "slow", op: func(context.Context, int, int64) error { slow.Add(1); time.Sleep(time.Millisecond); return nil }},
+	}
+	ts, err := l.run(ctx, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := ts[0].ops; n < 12 || n > 20 {
+		t.Errorf("fast: %d operations, want 3 to 5 a round (maxOps 20 over 4 rounds, 3 workers)", n)
+	}
+	for i, c := range []*atomic.Int64{&fast, &slow} {
+		if got, want := c.Load(), ts[i].ops+3; got != want {
+			t.Errorf("%s: %d operations run, %d counted + 3 of warm-up", cs[i].name, got, ts[i].ops)
+		}
+		if int64(len(ts[i].lat)) != ts[i].ops || ts[i].elapsed <= 0 || !slices.IsSorted(ts[i].lat) {
+			t.Errorf("%s: %d latencies for %d operations in %s", cs[i].name, len(ts[i].lat), ts[i].ops, ts[i].elapsed)
+		}
+	}
+	if got := settles.Load(); got != 1+4*2 {
+		t.Errorf("settled %d times, want after the warm-up and every turn (9)", got)
+	}
+
+	boom := errors.New("boom")
+	failing := []*contender{{name: "failing", op: func(_ context.Context, _ int, i int64) error {
+		if i == 10 {
+			return boom
+		}
+		return nil
+	}}}
+	if _, err := (load{duration: time.Second, rounds: 2, workers: 2, maxOps: 1000}).run(ctx, failing); !errors.Is(err, boom) || !strings.Contains(err.Error(), "failing") {
+		t.Errorf("a failing operation: %v", err)
 	}
 }

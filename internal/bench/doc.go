@@ -36,6 +36,9 @@
 //     store, the store scan; memLog serves the generated log as a
 //     read-only store.
 //   - report.go, machine.go: the report, its table, the machine and load.
+//   - logger.go: NewLogger, the server's logger during a run (the request
+//     log is formatted, as its cost is part of a request's, but not
+//     printed).
 //
 // Tests run the whole bench at a tiny size and check that the report is
 // complete and consistent; they assert nothing about speed.

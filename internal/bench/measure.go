@@ -28,14 +28,6 @@ type tally struct {
 	lat     []time.Duration // one per operation, sorted once the rounds are over
 }
 
-// rate is operations per second of wall time.
-func (t *tally) rate() float64 {
-	if t.elapsed <= 0 {
-		return 0
-	}
-	return float64(t.ops) / t.elapsed.Seconds()
-}
-
 // percentile is the latency below which a fraction p of the operations
 // finished (nearest rank).
 func (t *tally) percentile(p float64) time.Duration {
@@ -60,6 +52,10 @@ type load struct {
 	// maxOps bounds each contender's operations over all rounds, so that
 	// a very fast machine cannot grow the store without bound.
 	maxOps int64
+	// settle, when set, is called after every turn, untimed: the write
+	// path lets the views catch up with what the turn appended, so that no
+	// turn pays for the backlog of the one before.
+	settle func(ctx context.Context) error
 	// progress, when set, is told when each round starts.
 	progress func(format string, args ...any)
 }
@@ -91,6 +87,11 @@ func (l load) run(ctx context.Context, cs []*contender) ([]tally, error) {
 	if err := l.warm(ctx, cs); err != nil {
 		return nil, err
 	}
+	if l.settle != nil {
+		if err := l.settle(ctx); err != nil {
+			return nil, fmt.Errorf("after the warm-up: %w", err)
+		}
+	}
 	out := make([]tally, len(cs))
 	per := l.duration / time.Duration(l.rounds)
 	capOps := (l.maxOps + int64(l.rounds) - 1) / int64(l.rounds)
@@ -98,7 +99,12 @@ func (l load) run(ctx context.Context, cs []*contender) ([]tally, error) {
 		if l.progress != nil {
 			l.progress("round %d/%d", r+1, l.rounds)
 		}
-		for i, c := range cs {
+		// Each round starts with the next contender, so none always
+		// follows the same one: whatever a turn leaves behind (dirty
+		// pages, a grown heap) falls on every contender in turn.
+		for k := range cs {
+			i := (r + k) % len(cs)
+			c := cs[i]
 			t, err := l.round(ctx, c, per, capOps)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", c.name, err)
@@ -106,6 +112,11 @@ func (l load) run(ctx context.Context, cs []*contender) ([]tally, error) {
 			out[i].ops += t.ops
 			out[i].elapsed += t.elapsed
 			out[i].lat = append(out[i].lat, t.lat...)
+			if l.settle != nil {
+				if err := l.settle(ctx); err != nil {
+					return nil, fmt.Errorf("after %s: %w", c.name, err)
+				}
+			}
 		}
 	}
 	for i := range out {
@@ -115,8 +126,9 @@ func (l load) run(ctx context.Context, cs []*contender) ([]tally, error) {
 }
 
 // round runs c on every worker for d or capOps operations, whichever comes
-// first. Its elapsed time runs until the last operation in flight has
-// finished, so every operation counted is inside it.
+// first (but at least one operation). Its elapsed time runs until the last
+// operation in flight has finished, so every operation counted is inside
+// it.
 func (l load) round(ctx context.Context, c *contender, d time.Duration, capOps int64) (tally, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -131,7 +143,9 @@ func (l load) round(ctx context.Context, c *contender, d time.Duration, capOps i
 	deadline := start.Add(d)
 	for w := range l.workers {
 		wg.Go(func() {
-			for ctx.Err() == nil && time.Now().Before(deadline) && started.Add(1) <= capOps {
+			// Every worker's first operation runs even if the goroutine
+			// started late on a busy machine: no turn is ever empty.
+			for first := true; ctx.Err() == nil && (first || time.Now().Before(deadline)) && started.Add(1) <= capOps; first = false {
 				t0 := time.Now()
 				if err := c.op(ctx, w, c.next.Add(1)-1); err != nil {
 					once.Do(func() { firstErr = err; cancel() })

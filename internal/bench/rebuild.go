@@ -20,15 +20,21 @@ import (
 // passes use it too, so they measure what a start-up replay costs.
 const catchUpGCPercent = 400
 
-// maxRebuildPairs bounds the in-memory passes of a tiny log, which would
-// otherwise repeat hundreds of times to fill the duration.
-const maxRebuildPairs = 50
+// The in-memory passes repeat in pairs: at least minRebuildPairs, so that
+// one burst of a neighbour's work cannot decide the ratio alone, and at
+// most maxRebuildPairs, so that a tiny log does not repeat hundreds of
+// times to fill the duration.
+const (
+	minRebuildPairs = 3
+	maxRebuildPairs = 50
+)
 
 // rebuildInMemory replays the generated log into fresh views, and, in
 // alternation with it, runs a decode-only pass: the same pipeline
 // (projections.Replay over the same in-memory source) with every event
 // decoded and none applied. Pairs of passes repeat until they have taken
-// d (at least one pair). It returns the decode-only and the rebuild tallies.
+// d (within the bounds above). It returns the decode-only and the rebuild
+// tallies.
 func rebuildInMemory(ctx context.Context, log *synth.Log, d time.Duration) (decode, rebuild tally, err error) {
 	src := memLog{evs: log.Events}
 	opts := projections.Options{Location: synth.Zone}
@@ -53,7 +59,7 @@ func rebuildInMemory(ctx context.Context, log *synth.Log, d time.Duration) (deco
 		return nil
 	}
 	start := time.Now()
-	for pairs := 0; pairs == 0 || time.Since(start) < d && pairs < maxRebuildPairs; pairs++ {
+	for pairs := 0; pairs < minRebuildPairs || time.Since(start) < d && pairs < maxRebuildPairs; pairs++ {
 		if err := pass(&decode, skipAll); err != nil {
 			return tally{}, tally{}, fmt.Errorf("decode-only pass: %w", err)
 		}
