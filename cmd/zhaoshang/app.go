@@ -74,7 +74,10 @@ func loadDemo(ctx context.Context, url string, seed int64, loc *time.Location, l
 	if err != nil {
 		return demo.Summary{}, err
 	}
-	opts := demo.Options{Seed: seed, Now: time.Now(), Location: loc, Logger: logger}
+	// The dataset ends at the start of today, so the same seed gives the
+	// same dataset all day (the demo dates everything relative to its end).
+	y, m, d := time.Now().In(loc).Date()
+	opts := demo.Options{Seed: seed, Now: time.Date(y, m, d, 0, 0, 0, 0, loc), Location: loc, Logger: logger}
 	var s eventstore.Store
 	if kind == "bolt" {
 		clock := &demo.Clock{}

@@ -30,6 +30,8 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	readmodel := fs.String("readmodel", "", "PostgreSQL URL of the read-model tables (none when empty)")
 	relayURL := fs.String("relay", "", `publish every event through watermill: "gochannel" (in-process) or nats://host:port (none when empty)`)
 	webhook := fs.String("webhook", "", "with --relay: URL notified of exclusivity conflicts, orders, terminations and tolerance requests")
+	webhookSecret := fs.String("webhook-secret", "", "with --webhook: key of the HMAC-SHA256 signature on each notification (unsigned when empty)")
+	relayFromHead := fs.Bool("relay-from-head", false, "with --relay and no checkpoint yet: start after the current last event instead of publishing the whole history")
 	withDemo := fs.Bool("demo", false, "load the demo dataset first when the store is empty")
 	seed := fs.Int64("seed", 2024, "with --demo: the dataset's seed")
 	sealEvery := fs.Duration("seal-every", time.Hour, "append a global seal this often when the log has grown (0: never)")
@@ -37,11 +39,21 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
+	if *relayURL == "gochannel" && *webhook == "" {
+		// In-process, the router's webhook handler is the only subscriber:
+		// without it the relay would wait for a reader forever.
+		fmt.Fprintln(errOut, "--relay gochannel publishes to this process alone and needs --webhook to deliver anything")
+		return errUsage
+	}
+	if (*webhook != "" || *webhookSecret != "" || *relayFromHead) && *relayURL == "" {
+		fmt.Fprintln(errOut, "--webhook, --webhook-secret and --relay-from-head need --relay")
+		return errUsage
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("--log-level %q: %w", *logLevel, err)
 	}
-	logger := newLogger(level)
+	logger := newLogger(errOut, level)
 	loc, err := sf.location()
 	if err != nil {
 		return err
@@ -112,7 +124,11 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 
 	if *readmodel != "" {
-		w, err := pgread.Open(ctx, pgread.Config{URL: *readmodel})
+		w, err := pgread.Open(ctx, pgread.Config{URL: *readmodel, OnError: func(err error) {
+			// The writer retries at the next flush; say so, or a database
+			// that keeps refusing writes would go unnoticed.
+			logger.Warn("read model flush failed; retrying", "err", err)
+		}})
 		if err != nil {
 			return fmt.Errorf("read model %s: %w", backend.Redact(*readmodel), err)
 		}
@@ -127,6 +143,8 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 			Publisher:      *relayURL,
 			CheckpointPath: filepath.Join(sf.data, "relay.checkpoint"),
 			WebhookURL:     *webhook,
+			WebhookSecret:  *webhookSecret,
+			FromHead:       *relayFromHead,
 		}
 		background("relay", func(ctx context.Context) error {
 			return relay.Serve(ctx, store, cfg, watermill.NewSlogLogger(logger))
