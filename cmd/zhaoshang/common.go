@@ -4,8 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/zhaoshang/zhaoshang/eventstore"
@@ -40,6 +42,19 @@ func (f *storeFlags) location() (*time.Location, error) {
 	return loc, nil
 }
 
+// openExisting opens a store that must already hold a log, for the commands
+// that read or seal one (verify, export, rebuild, seal). Opening the
+// embedded store creates a missing file, so a mistyped --data would
+// otherwise give an empty log that verifies as OK and leave a stray file.
+func (f *storeFlags) openExisting(ctx context.Context, logger *slog.Logger) (eventstore.Store, error) {
+	if path, ok := strings.CutPrefix(f.url(), "bolt:"); ok {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("no event store at %s (give --data or --store): %w", path, err)
+		}
+	}
+	return f.open(ctx, logger)
+}
+
 func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (eventstore.Store, error) {
 	s, err := backend.Open(ctx, f.url(), logger)
 	if err != nil {
@@ -48,8 +63,10 @@ func (f *storeFlags) open(ctx context.Context, logger *slog.Logger) (eventstore.
 	return s, nil
 }
 
-func newLogger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+// newLogger logs JSON lines to w, the command's error stream (os.Stderr
+// from main), never to a stream of its own choosing.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // operatorActor is the actor recorded for what an operator does from the

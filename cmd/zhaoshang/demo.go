@@ -22,7 +22,7 @@ func runDemo(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sum, err := loadDemo(ctx, sf.url(), *seed, loc, newLogger(slog.LevelWarn))
+	sum, err := loadDemo(ctx, sf.url(), *seed, loc, newLogger(errOut, slog.LevelWarn))
 	if errors.Is(err, demo.ErrNotEmpty) {
 		return fmt.Errorf("%w: the demo loads only into an empty store (or one holding the same demo); use another --data", err)
 	}

@@ -49,8 +49,8 @@ func runExport(ctx context.Context, args []string, out, errOut io.Writer) error 
 	if err != nil {
 		return err
 	}
-	logger := newLogger(slog.LevelWarn)
-	s, err := sf.open(ctx, logger)
+	logger := newLogger(errOut, slog.LevelWarn)
+	s, err := sf.openExisting(ctx, logger)
 	if err != nil {
 		return err
 	}

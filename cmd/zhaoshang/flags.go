@@ -49,11 +49,21 @@ func parseFlags(fs *flag.FlagSet, args []string, env func(string) (string, bool)
 		}
 		if v, ok := env(envName(n)); ok {
 			if err := fs.Set(n, v); err != nil {
-				return fmt.Errorf("%s=%q: %w", envName(n), v, err)
+				return &envError{name: envName(n), value: v, err: err}
 			}
 		}
 	}
 	return nil
 }
+
+// envError is a bad value in a ZHAOSHANG_ variable. It is a type of its own
+// because the flag set prints its own parse errors but not this one.
+type envError struct {
+	name, value string
+	err         error
+}
+
+func (e *envError) Error() string { return fmt.Sprintf("%s=%q: %v", e.name, e.value, e.err) }
+func (e *envError) Unwrap() error { return e.err }
 
 func osEnv(k string) (string, bool) { return os.LookupEnv(k) }

@@ -50,7 +50,7 @@ func runImport(ctx context.Context, args []string, out, errOut io.Writer) error 
 	}
 	defer f.Close()
 
-	logger := newLogger(slog.LevelWarn)
+	logger := newLogger(errOut, slog.LevelWarn)
 	s, err := sf.open(ctx, logger)
 	if err != nil {
 		return err

@@ -113,15 +113,17 @@ func runVersion(_ context.Context, args []string, out, errOut io.Writer) error {
 }
 
 // parseArgs parses a subcommand's flags from args and the environment,
-// turning a flag mistake into errUsage (the flag set already printed it).
+// turning any flag mistake into errUsage (exit 2) once it has been reported:
+// the flag set prints its own parse errors and the usage, so only a bad
+// environment value is printed here.
 func parseArgs(fs *flag.FlagSet, args []string) error {
 	err := parseFlags(fs, args, osEnv)
 	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return err
+	var ee *envError
+	if errors.As(err, &ee) {
+		fmt.Fprintln(fs.Output(), err)
 	}
-	fmt.Fprintln(fs.Output(), err)
 	return errUsage
 }

@@ -30,7 +30,7 @@ func runVerify(ctx context.Context, args []string, out, errOut io.Writer) error 
 	if err != nil {
 		return err
 	}
-	s, err := sf.open(ctx, newLogger(slog.LevelWarn))
+	s, err := sf.openExisting(ctx, newLogger(errOut, slog.LevelWarn))
 	if err != nil {
 		return err
 	}
