@@ -41,9 +41,11 @@ const (
 // arrays (any number of rows for the cost of 13 parameters), are inserted
 // in their order (WITH ORDINALITY, so global_position follows version),
 // and only if the head they were chained onto ($8 = version, $9 = hash)
-// still exists: a stale cached head then inserts nothing instead of a
-// broken chain. Every row gets the same tx_id, the statement's
-// transaction.
+// still exists. A cached head can outlive its row (a failover to an
+// asynchronous replica that missed the last commits, a restore under a
+// running process); the statement then inserts nothing instead of
+// chaining onto a version that is gone. Every row gets the same tx_id,
+// the statement's transaction.
 const insertSQL = `INSERT INTO zhaoshang.events (event_id, stream, version, type, data, occurred_at, recorded_at,
 	actor_subject, actor_role, actor_unit, command_id, correlation_id, causation_id, prev_hash, hash)
 SELECT e.event_id, $1, e.version, e.type, e.data, e.occurred_at, $2,

@@ -110,29 +110,47 @@ func runClients(b *testing.B, clients, n int, op func(client, seq int) error) ti
 	return d
 }
 
-// compare runs the ceiling and the store in two alternating halves each,
-// so that neither always runs against the fuller WAL or the warmer cache,
-// times only the store with b's timer, and reports both rates and their
-// ratio. perOp is how many events one operation writes or reads.
+// compareRounds is how many slices compare cuts a run into.
+const compareRounds = 8
+
+// compare runs the ceiling and the store for b.N operations each, cut into
+// slices that alternate which of the two goes first, so that the load of a
+// shared machine, the growing WAL and table, checkpoints and autovacuum
+// fall on both alike. It times only the store with b's timer and reports
+// both rates and their ratio. perOp is how many events one operation
+// writes or reads.
 func compare(b *testing.B, unit string, perOp int, ceiling, store func(n int) time.Duration) {
 	b.Helper()
 	var ceil, mine time.Duration
-	halves := []int{(b.N + 1) / 2, b.N / 2}
-	b.ResetTimer()
-	for _, n := range halves {
-		if n == 0 {
-			continue
-		}
+	runCeiling := func(n int) {
 		b.StopTimer()
 		ceil += ceiling(n)
 		b.StartTimer()
-		mine += store(n)
+	}
+	rounds := min(compareRounds, b.N)
+	b.ResetTimer()
+	for r := range rounds {
+		n := b.N/rounds + btoi(r < b.N%rounds)
+		if r%2 == 0 {
+			runCeiling(n)
+			mine += store(n)
+		} else {
+			mine += store(n)
+			runCeiling(n)
+		}
 	}
 	b.StopTimer()
 	events := float64(b.N * perOp)
 	b.ReportMetric(events/mine.Seconds(), unit)
 	b.ReportMetric(events/ceil.Seconds(), "ceiling_"+unit)
 	b.ReportMetric(ceil.Seconds()/mine.Seconds(), "x_ceiling")
+}
+
+func btoi(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // Single-event appends from 64 concurrent clients, each to its own stream

@@ -19,7 +19,7 @@ import (
 // Defaults of the options.
 const (
 	DefaultPollInterval   = 500 * time.Millisecond
-	DefaultNotifyInterval = 5 * time.Millisecond
+	DefaultNotifyInterval = 10 * time.Millisecond
 	DefaultHeadCacheSize  = 65536
 	DefaultVisibilityWait = time.Second
 )

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/zhaoshang/zhaoshang/eventstore"
@@ -104,10 +105,18 @@ func (s *Store) startWakeups() bool {
 
 // notifyLoop tells other processes that this one appended: one NOTIFY,
 // carrying this store's id and the highest committed tx_id, at most every
-// notifyInterval however many appends happened meanwhile. It runs on a
-// pooled connection of its own, outside every append transaction, because
-// PostgreSQL serialises the commits of transactions that notify.
+// notifyInterval however many appends happened meanwhile. It never runs
+// inside an append, because PostgreSQL serialises the commits of
+// transactions that notify, and it has a connection of its own, opened on
+// the first append, so that it neither waits for nor takes a connection
+// the appends need.
 func (s *Store) notifyLoop() {
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
 	failing := false
 	for {
 		select {
@@ -116,11 +125,21 @@ func (s *Store) notifyLoop() {
 		case <-s.kickNotify:
 		}
 		payload := s.id + " " + strconv.FormatUint(s.local.Load(), 10)
-		// A NOTIFY takes a transaction id, so its commit would wait for a WAL
-		// flush like an append's; a notification is not durable anyway, so
-		// its transaction commits asynchronously and costs the appends
-		// nothing at the disk.
-		_, err := s.pool.Exec(s.ctx, "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)", notifyChannel, payload)
+		var err error
+		if conn == nil {
+			conn, err = pgx.ConnectConfig(s.ctx, s.pool.Config().ConnConfig)
+		}
+		if err == nil {
+			// A NOTIFY takes a transaction id, so its commit would wait for
+			// a WAL flush like an append's; a notification is not durable
+			// anyway, so its transaction commits asynchronously and never
+			// waits for the disk.
+			_, err = conn.Exec(s.ctx, "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)", notifyChannel, payload)
+			if err != nil {
+				conn.Close(context.Background())
+				conn = nil
+			}
+		}
 		switch {
 		case err != nil && s.ctx.Err() == nil && !failing:
 			// Logged once per outage: other processes' subscribers fall

@@ -215,6 +215,9 @@ func TestOtherProcessAppendsWakeSubscribers(t *testing.T) {
 	reader, url := newStore(t, postgres.WithPollInterval(quiet))
 	writer := open(t, url, postgres.WithPollInterval(quiet))
 	sub := subscribe(t, reader, eventstore.Start)
+	// A NOTIFY sent before the reader listens is lost (the poll would
+	// catch it, an hour later): start writing once it listens.
+	waitListening(t, url)
 
 	var want []uuid.UUID
 	for round := range 3 {
@@ -238,30 +241,37 @@ func TestListenerReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	listeners := func() int {
-		var n int
-		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`).Scan(&n); err != nil {
+	// The backend pids of the listening connections, the test's own aside.
+	listeners := func() []int32 {
+		rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity
+			WHERE datname = current_database() AND query LIKE 'LISTEN %' AND state = 'idle' AND pid <> pg_backend_pid()`)
+		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pids
 	}
-	waitListeners := func(want int) {
+	// waitListener waits for a listening connection other than old.
+	waitListener := func(old int32) int32 {
 		deadline := time.Now().Add(liveness)
-		for listeners() != want {
+		for {
+			if pids := listeners(); len(pids) == 1 && pids[0] != old {
+				return pids[0]
+			}
 			if time.Now().After(deadline) {
-				t.Fatalf("never saw %d listening connections", want)
+				t.Fatalf("no new listening connection (old pid %d)", old)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	waitListeners(1)
-	if _, err := conn.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE datname = current_database() AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`); err != nil {
+	first := waitListener(0)
+	if _, err := conn.Exec(ctx, `SELECT pg_terminate_backend($1)`, first); err != nil {
 		t.Fatal(err)
 	}
-	waitListeners(0)
-	waitListeners(1)
+	waitListener(first)
 
 	e := newEvent("T", `{}`)
 	mustAppend(t, writer, "p", eventstore.NoStream(), e)
@@ -314,5 +324,31 @@ func TestHandlerErrorEndsTheSubscription(t *testing.T) {
 	})
 	if !errors.Is(err, stop) || n != 2 {
 		t.Fatalf("Subscribe returned %v after %d events, want the handler's error after 2", err, n)
+	}
+}
+
+// waitListening waits until a connection to the database at url LISTENs.
+func waitListening(t testing.TB, url string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	deadline := time.Now().Add(liveness)
+	for {
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND query LIKE 'LISTEN %' AND state = 'idle'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nobody LISTENs")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
