@@ -47,11 +47,14 @@ type assessmentState struct {
 	points    map[int][]pointsRec
 	targets   map[int][]targetsRec
 	published map[int]*publishedYear
+	// corrections are the projects' corrections by the years they affect.
+	corrections map[int][]*correctionRec
 }
 
 func newAssessmentState() assessmentState {
 	return assessmentState{years: map[int]*domain.AssessmentYear{}, points: map[int][]pointsRec{},
-		targets: map[int][]targetsRec{}, published: map[int]*publishedYear{}}
+		targets: map[int][]targetsRec{}, published: map[int]*publishedYear{},
+		corrections: map[int][]*correctionRec{}}
 }
 
 func (v *Views) applyAssessment(d *decoded) {
@@ -248,6 +251,11 @@ type AssessmentResult struct {
 	// difference, never as a silent change.
 	Current     *AssessmentCurrent     `json:"current,omitempty"`
 	Differences []AssessmentDifference `json:"differences,omitempty"`
+	// Corrections, for a published year, are the corrections of the
+	// year's figures that its frozen result does not include (flagged by
+	// log order, domain.DetailsCorrected.FlaggedYears): why Current may
+	// differ. Omitted when none.
+	Corrections []FlaggedCorrection `json:"corrections,omitempty"`
 }
 
 // AssessmentQuery selects an assessment.
@@ -321,6 +329,7 @@ func (r AssessmentResult) clone() AssessmentResult {
 		}
 		r.Differences = ds
 	}
+	r.Corrections = slices.Clone(r.Corrections)
 	return r
 }
 
@@ -345,6 +354,7 @@ func (v *Views) assessment(q AssessmentQuery, k known) AssessmentResult {
 	res.Items = assessmentItems(py.results, q.Kind, names)
 	res.Current = &AssessmentCurrent{PolicyVersion: pol.Version, Position: v.knownPosition(k), Items: curItems}
 	res.Differences = diffAssessment(res.Items, curItems)
+	res.Corrections = v.flaggedCorrections(q.Year, k)
 	return res
 }
 

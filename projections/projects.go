@@ -72,6 +72,9 @@ type projectEntry struct {
 	// cases about the project.
 	evidence []domain.RecordedEvent
 	cases    []uint32
+
+	// Corrections of its details, in log order (flagged at query time).
+	corrections []*correctionRec
 }
 
 type projectsState struct {
@@ -287,6 +290,9 @@ func (v *Views) applyProject(d *decoded) {
 	before := v.diffBefore(en, e, pol)
 	en.p.Apply(e)
 	en.state.Store(nil)
+	if c, ok := e.(domain.DetailsCorrected); ok {
+		v.noteCorrection(en, d, c)
+	}
 	switch e.(type) {
 	case domain.ConstructionStarted:
 		en.startSeen = true
@@ -352,6 +358,9 @@ type ProjectState struct {
 	Position           eventstore.Position `json:"position"`
 	// Seq orders projects as they were first seen (the list order).
 	Seq uint32 `json:"-"`
+	// Corrections are the corrections of its details in log order, each
+	// with the published years it is flagged for (omitted when none).
+	Corrections []CorrectionNote `json:"corrections,omitempty"`
 }
 
 // TerminationInfo is how a terminated project ended.
@@ -393,12 +402,16 @@ func (v *Views) projectState(en *projectEntry) ProjectState {
 		c := *st
 		c.Investor.Categories = slices.Clone(st.Investor.Categories)
 		c.Alerts = []string{}
+		c.Corrections = v.correctionNotes(en)
 		return c
 	}
 	st := v.buildProjectState(en)
 	en.state.Store(&st)
 	c := st
 	c.Investor.Categories = slices.Clone(st.Investor.Categories)
+	// Not cached: a publication in another stream can flag a correction
+	// without the project changing.
+	c.Corrections = v.correctionNotes(en)
 	return c
 }
 

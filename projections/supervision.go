@@ -78,6 +78,9 @@ func (b *breach) text(loc *time.Location) string {
 type conflict struct {
 	breach
 	unit domain.UnitCode
+	// attempt is the rejected report's project id: the identity of the
+	// attempt, shared by every copy of its rejection.
+	attempt string
 }
 
 type milestone struct {
@@ -335,14 +338,32 @@ func (v *Views) updateBreaches(en *projectEntry) {
 }
 
 // supConflict records a report rejected under the holder's exclusivity.
+//
+// Claims are recorded under every key of the report (name key, and uscc
+// key when a code is given), so one rejected attempt can leave more than
+// one ReportRejected in the log: the record in the holder's stream — the
+// stream of its own Key, where the blocking claim is — and a voiding copy
+// in each stream the attempt had already claimed before losing the race
+// (domain.ExclusivityClaims.Void). Only the holder's record raises the
+// conflict, and an attempt (its ProjectID, assigned once per report) raises
+// it once per holder project, however many copies a retry wrote.
 func (v *Views) supConflict(d *decoded, e domain.ReportRejected) {
+	if e.Key != "" && d.Stream != domain.ExclusivityStream(e.Key) {
+		// A voiding copy: it cancels the loser's half-made claim, which
+		// the views never count (the window is on ProjectReported). A
+		// record without a key cannot be told apart and counts.
+		return
+	}
 	ps := &v.proj
 	en := ps.byID[e.HolderProject]
 	if en == nil {
 		en = ps.create(e.HolderProject)
 	}
 	v.subj = subjProject | en.seq
-	en.conflicts = append(en.conflicts, conflict{unit: e.Unit, breach: breach{since: e.OccurredAt, recorded: d.RecordedAt, pos: d.Position,
+	if e.ProjectID != "" && slices.ContainsFunc(en.conflicts, func(c conflict) bool { return c.attempt == e.ProjectID }) {
+		return
+	}
+	en.conflicts = append(en.conflicts, conflict{unit: e.Unit, attempt: strings.Clone(e.ProjectID), breach: breach{since: e.OccurredAt, recorded: d.RecordedAt, pos: d.Position,
 		detail: fmt.Sprintf("report of %s (%s) by %s rejected: %s holds first negotiation until %s", e.Name, e.Investor.Name, e.Unit,
 			e.HolderUnit, e.Until.In(v.loc).Format(time.RFC3339))}})
 	v.updateBreaches(en)

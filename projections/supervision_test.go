@@ -2,6 +2,7 @@ package projections
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -351,5 +352,76 @@ func TestRates(t *testing.T) {
 	}
 	if b := all.Items[1]; b.Unit != "B" || b.Start.Rate != nil || b.Start.Denominator != 0 {
 		t.Errorf("B (nothing signed): %+v", b)
+	}
+}
+
+// A report with a code claims under two keys (domain.ExclusivityKeysOf), so
+// one rejected attempt can leave several ReportRejected records: the
+// holder's, in the stream of its Key, and voiding copies in the streams
+// the loser had already claimed. The conflict is raised once per rejected
+// attempt, and never by a voiding copy.
+func TestExclusivityConflictCountedOncePerAttempt(t *testing.T) {
+	base := "91330400MA2B00000"
+	c, ok := domain.USCCCheckChar(base)
+	if !ok {
+		t.Fatal("no check character")
+	}
+	inv := domain.Investor{Name: "比亚迪股份有限公司", USCC: base + string(c)}
+	keys := domain.ExclusivityKeysOf(inv, "新能源汽车")
+	if len(keys) != 2 {
+		t.Fatalf("keys %v, want a name key and a uscc key", keys)
+	}
+	usccKey, nameKey := keys[1], keys[0]
+	if !strings.HasPrefix(usccKey, "uscc:") {
+		usccKey, nameKey = nameKey, usccKey
+	}
+	type rec struct {
+		stream  string // key whose stream holds the record
+		attempt int
+	}
+	cases := []struct {
+		name string
+		recs []rec
+		want int
+	}{
+		{"holder's record only", []rec{{usccKey, 99}}, 1},
+		{"holder's record and a voiding copy", []rec{{nameKey, 99}, {usccKey, 99}}, 1},
+		{"voiding copy first, then the holder's", []rec{{usccKey, 99}, {nameKey, 99}}, 1},
+		{"the holder's record written twice", []rec{{usccKey, 99}, {usccKey, 99}}, 1},
+		{"two attempts, each with a voiding copy", []rec{{nameKey, 98}, {usccKey, 98}, {nameKey, 99}, {usccKey, 99}}, 2},
+		{"a voiding copy alone", []rec{{nameKey, 99}}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLedger(t)
+			l.unit("A", "南湖区", domain.UnitCounty)
+			l.unit("B", "秀洲区", domain.UnitCounty)
+			id := l.report(1, "A", yuan(15), day("2024-05-01"), withInvestor(inv.Name, inv.USCC))
+			l.negotiate(id, day("2024-05-02"))
+			for i, r := range tc.recs {
+				// Every record of an attempt names the key of the holder's
+				// claim it lost to: the uscc key here, whichever stream
+				// holds it; a record in another stream voids a claim.
+				l.add(domain.ExclusivityStream(r.stream), domain.ReportRejected{Key: usccKey, ProjectID: pid(r.attempt), Unit: "B",
+					Name: "比亚迪整车项目", Investor: inv, IndustryChain: "新能源汽车", PlannedInvestment: yuan(15),
+					OccurredAt: day("2024-05-03").Add(time.Duration(i) * time.Minute), HolderUnit: "A", HolderProject: id, Until: day("2024-05-31")})
+			}
+			v := l.views()
+			page, err := v.Alerts(AlertQuery{Now: day("2024-05-04"), Kind: domain.AlertExclusivityConflict, Limit: MaxLimit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Items) != tc.want {
+				t.Errorf("%d exclusivity_conflict alerts, want %d: %+v", len(page.Items), tc.want, page.Items)
+			}
+			for _, a := range page.Items {
+				if a.ProjectID != id {
+					t.Errorf("conflict raised on %s, want the holder %s", a.ProjectID, id)
+				}
+			}
+			if got := v.AlertCounts(day("2024-05-04"), "A")[domain.AlertExclusivityConflict]; got != tc.want {
+				t.Errorf("alert count %d, want %d", got, tc.want)
+			}
+		})
 	}
 }

@@ -393,13 +393,21 @@ func (g *gen) genProject() {
 	if major {
 		until := t.Add(time.Duration(g.pol.ExclusivityDays) * 24 * time.Hour)
 		rep.ExclusiveUntil = &until
-		claim := domain.ExclusivityStream(key)
-		g.emit(claim, domain.ExclusivityClaimed{Key: key, InvestorName: inv.Name, USCC: inv.USCC, IndustryChain: chain,
-			Unit: owner, ProjectID: id, OccurredAt: t, Until: until, PolicyVersion: 1}, staff(owner))
+		// One claim per key, each in the stream of its own key, as the
+		// commands record them (domain.DecideReport).
+		for _, k := range domain.ExclusivityKeysOf(inv, chain) {
+			g.emit(domain.ExclusivityStream(k), domain.ExclusivityClaimed{Key: k, InvestorName: domain.NormaliseName(inv.Name),
+				USCC: domain.NormaliseUSCC(inv.USCC), IndustryChain: domain.NormaliseName(chain), Unit: owner, ProjectID: id,
+				OccurredAt: t, Until: until, PolicyVersion: 1}, staff(owner))
+		}
 		if g.rng.IntN(50) == 0 {
 			other := g.counts[g.rng.IntN(len(g.counts))].Code
 			if other != owner {
-				g.emit(claim, domain.ReportRejected{Key: key, ProjectID: g.uuid(), Unit: other, Name: rep.Name, Investor: inv,
+				// The rival names the same investor, so the match is made
+				// by the code when there is one — the primary key — and
+				// the rejection goes to that key's stream, where the
+				// blocking claim is.
+				g.emit(domain.ExclusivityStream(key), domain.ReportRejected{Key: key, ProjectID: g.uuid(), Unit: other, Name: rep.Name, Investor: inv,
 					IndustryChain: chain, PlannedInvestment: planned, OccurredAt: t.Add(g.days(2, 25)),
 					HolderUnit: owner, HolderProject: id, Until: until}, staff(other))
 			}

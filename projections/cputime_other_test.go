@@ -1,0 +1,8 @@
+//go:build !linux
+
+package projections
+
+import "time"
+
+// threadCPU is not measured on this platform.
+func threadCPU() (time.Duration, bool) { return 0, false }
