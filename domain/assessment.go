@@ -233,14 +233,33 @@ func round6(f float64) float64 { return math.Round(f*1e6) / 1e6 }
 // and a weight, weights rescaled to sum to 100. counted is false when no
 // indicator has both, and overall is then 0.
 func Completion(targets, actuals map[Indicator]float64, weights map[Indicator]int, completionCap float64) (per map[Indicator]float64, overall float64, counted bool) {
-	per = make(map[Indicator]float64)
+	return completion(targets, func(ind Indicator) float64 { return actuals[ind] }, weights, completionCap)
+}
+
+// completion is Completion with the actuals read through a function, so
+// AssessRows need not build a map per unit.
+func completion(targets map[Indicator]float64, actual func(Indicator) float64, weights map[Indicator]int, completionCap float64) (per map[Indicator]float64, overall float64, counted bool) {
+	per = make(map[Indicator]float64, len(targets))
+	// The targets in indicator name order (the sum's order, so the result
+	// never depends on map order), sorted on the stack for the usual ten or
+	// fewer.
+	type target struct {
+		ind Indicator
+		t   float64
+	}
+	var buf [16]target
+	ts := buf[:0]
+	for ind, t := range targets {
+		ts = append(ts, target{ind, t})
+	}
+	slices.SortFunc(ts, func(a, b target) int { return cmp.Compare(a.ind, b.ind) })
 	var wsum, acc float64
-	for _, ind := range slices.Sorted(maps.Keys(targets)) {
-		t := targets[ind]
+	for _, x := range ts {
+		ind, t := x.ind, x.t
 		if !(t > 0) || !finite(t) {
 			continue
 		}
-		c := actuals[ind] / t
+		c := actual(ind) / t
 		if !finite(c) || c < 0 {
 			c = 0
 		}
@@ -281,9 +300,51 @@ func RatingOf(score, overall float64, pol Policy) (r Rating, capped bool) {
 // each unit kind, and missed targets. Admonishment needs several years: see
 // FlagAdmonishments. Results are ordered by kind, rank, unit.
 func Assess(inputs []AssessmentInput, pol Policy) []AssessmentResult {
-	out := make([]AssessmentResult, 0, len(inputs))
+	set := map[Indicator]bool{}
 	for _, in := range inputs {
-		per, overall, counted := Completion(in.Targets, in.Actuals, pol.AssessmentWeights, pol.CompletionCap)
+		for ind := range in.Actuals {
+			set[ind] = true
+		}
+	}
+	inds := slices.Sorted(maps.Keys(set))
+	rows := make([]AssessmentRow, len(inputs))
+	for i, in := range inputs {
+		act := make([]float64, len(inds))
+		for j, ind := range inds {
+			act[j] = in.Actuals[ind]
+		}
+		rows[i] = AssessmentRow{Unit: in.Unit, Kind: in.Kind, Targets: in.Targets, Actuals: act, Bonus: in.Bonus,
+			Deductions: in.Deductions}
+	}
+	return AssessRows(rows, inds, pol)
+}
+
+// AssessmentRow is an AssessmentInput with the actuals as a vector: Actuals[j]
+// is the value of the j-th indicator of the list AssessRows is given (a
+// missing value is 0, as in AssessmentInput).
+type AssessmentRow struct {
+	Unit       UnitCode
+	Kind       UnitKind
+	Targets    map[Indicator]float64 // read, never kept or changed
+	Actuals    []float64
+	Bonus      float64
+	Deductions float64
+}
+
+// AssessRows is Assess over vectors (the same rule, results and order), for a
+// read side that assesses every unit on every query without a map of actuals
+// per unit: indicators names the columns of every row's Actuals.
+func AssessRows(rows []AssessmentRow, indicators []Indicator, pol Policy) []AssessmentResult {
+	out := make([]AssessmentResult, 0, len(rows))
+	for i := range rows {
+		in := &rows[i]
+		actual := func(ind Indicator) float64 {
+			if j := slices.Index(indicators, ind); j >= 0 {
+				return in.Actuals[j]
+			}
+			return 0
+		}
+		per, overall, counted := completion(in.Targets, actual, pol.AssessmentWeights, pol.CompletionCap)
 		score := round6(100*overall + in.Bonus - in.Deductions)
 		rating, capped := RatingOf(score, overall, pol)
 		r := AssessmentResult{Unit: in.Unit, Kind: in.Kind, Score: score, Rating: rating, Completion: per,
@@ -297,10 +358,16 @@ func Assess(inputs []AssessmentInput, pol Policy) []AssessmentResult {
 		}
 		out = append(out, r)
 	}
-	for _, group := range groupByKind(out, func(r AssessmentResult) UnitKind { return r.Kind }) {
-		scores := make([]float64, len(group))
-		for i, idx := range group {
-			scores[i] = out[idx].Score
+	// Out by kind, rank, unit, then input order (what a stable sort keeps):
+	// the groups in kind order, each sorted on its own, as a permutation
+	// (each result then moves once).
+	perm := make([]int, 0, len(out))
+	var scores []float64
+	for _, group := range byKindOrder(groupByKind(out, func(r AssessmentResult) UnitKind { return r.Kind }),
+		func(i int) UnitKind { return out[i].Kind }) {
+		scores = scores[:0]
+		for _, idx := range group {
+			scores = append(scores, out[idx].Score)
 		}
 		ranks := CompetitionRanks(scores)
 		worst := slices.Max(ranks)
@@ -308,12 +375,35 @@ func Assess(inputs []AssessmentInput, pol Policy) []AssessmentResult {
 			out[idx].Rank = ranks[i]
 			out[idx].Last = len(group) >= 2 && ranks[i] > 1 && ranks[i] == worst
 		}
+		part := append(perm[len(perm):], group...)
+		slices.SortFunc(part, func(a, b int) int {
+			return cmp.Or(cmp.Compare(out[a].Rank, out[b].Rank), cmp.Compare(out[a].Unit, out[b].Unit), cmp.Compare(a, b))
+		})
+		perm = perm[:len(perm)+len(part)]
 	}
-	slices.SortStableFunc(out, func(a, b AssessmentResult) int {
-		return cmp.Or(cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind)), cmp.Compare(a.Kind, b.Kind),
-			cmp.Compare(a.Rank, b.Rank), cmp.Compare(a.Unit, b.Unit))
-	})
+	permute(out, perm)
 	return out
+}
+
+// permute moves s[perm[i]] to s[i] for every i, in place (perm is left as
+// the identity).
+func permute[T any](s []T, perm []int) {
+	for i := range perm {
+		if perm[i] == i {
+			continue
+		}
+		tmp, j := s[i], i
+		for {
+			k := perm[j]
+			perm[j] = j
+			if k == i {
+				s[j] = tmp
+				break
+			}
+			s[j] = s[k]
+			j = k
+		}
+	}
 }
 
 // FlagAdmonishments returns history[year] with FlagAdmonish set on every unit
@@ -322,25 +412,39 @@ func Assess(inputs []AssessmentInput, pol Policy) []AssessmentResult {
 // "连续两年排名全市末位的或连续两年未完成目标任务的…提醒谈话、责令整改"). A
 // year without a result for the unit breaks the run.
 func FlagAdmonishments(history map[int][]AssessmentResult, year int, pol Policy) []AssessmentResult {
+	h := make(map[int][]AssessmentResult, len(history)+1)
+	maps.Copy(h, history)
+	h[year] = cloneResults(history[year])
+	return FlagAdmonishmentsInPlace(h, year, pol)
+}
+
+// FlagAdmonishmentsInPlace is FlagAdmonishments for a caller that owns
+// history[year]: it flags those results themselves, and returns them, rather
+// than a copy (the read side assesses every unit on every query).
+func FlagAdmonishmentsInPlace(history map[int][]AssessmentResult, year int, pol Policy) []AssessmentResult {
 	n := max(pol.AdmonishAfterYears, 1)
-	cur := cloneResults(history[year])
-	find := func(y int, u UnitCode) (AssessmentResult, bool) {
-		for _, r := range history[y] {
-			if r.Unit == u {
-				return r, true
-			}
+	cur := history[year]
+	// Each year's results by unit (a unit's first result, as a scan finds
+	// it), so a unit's run is n lookups rather than n scans.
+	byUnit := make([]map[UnitCode]int, n)
+	for k := range n {
+		rs := history[year-k]
+		m := make(map[UnitCode]int, len(rs))
+		for i := len(rs) - 1; i >= 0; i-- {
+			m[rs[i].Unit] = i
 		}
-		return AssessmentResult{}, false
+		byUnit[k] = m
 	}
 	for i := range cur {
 		u := cur[i].Unit
 		lastRun, missRun := true, true
-		for k := 0; k < n; k++ {
-			r, ok := find(year-k, u)
+		for k := range n {
+			j, ok := byUnit[k][u]
 			if !ok {
 				lastRun, missRun = false, false
 				break
 			}
+			r := &history[year-k][j]
 			lastRun = lastRun && r.Last
 			missRun = missRun && r.MissedTargets
 		}
@@ -396,18 +500,39 @@ func kindOrder(k UnitKind) int {
 
 // groupByKind returns the indices of items per kind, in a stable order.
 func groupByKind[T any](items []T, kind func(T) UnitKind) [][]int {
-	idx := map[UnitKind][]int{}
+	// A handful of kinds: a list beats a map, and one array holds every
+	// group.
 	var kinds []UnitKind
+	var counts []int
+	ki := make([]int, len(items))
 	for i, it := range items {
 		k := kind(it)
-		if _, ok := idx[k]; !ok {
-			kinds = append(kinds, k)
+		j := slices.Index(kinds, k)
+		if j < 0 {
+			j = len(kinds)
+			kinds, counts = append(kinds, k), append(counts, 0)
 		}
-		idx[k] = append(idx[k], i)
+		ki[i] = j
+		counts[j]++
 	}
-	out := make([][]int, 0, len(kinds))
-	for _, k := range kinds {
-		out = append(out, idx[k])
+	out := make([][]int, len(kinds))
+	all := make([]int, 0, len(items))
+	for j, n := range counts {
+		out[j] = all[len(all) : len(all) : len(all)+n]
+		all = all[:len(all)+n]
+	}
+	for i, j := range ki {
+		out[j] = append(out[j], i)
 	}
 	return out
+}
+
+// byKindOrder sorts groups of one kind each (groupByKind) by kind order,
+// then kind; kind names the kind of an item of a group.
+func byKindOrder(groups [][]int, kind func(int) UnitKind) [][]int {
+	slices.SortFunc(groups, func(a, b []int) int {
+		ka, kb := kind(a[0]), kind(b[0])
+		return cmp.Or(cmp.Compare(kindOrder(ka), kindOrder(kb)), cmp.Compare(ka, kb))
+	})
+	return groups
 }

@@ -1,8 +1,11 @@
 package domain
 
 import (
+	"cmp"
 	"errors"
+	"maps"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -299,5 +302,226 @@ func TestRanking(t *testing.T) {
 	}
 	if !slices.Equal(CompetitionRanks([]float64{5, 7, 7, 1}), []int{3, 1, 1, 4}) {
 		t.Fatal(CompetitionRanks([]float64{5, 7, 7, 1}))
+	}
+}
+
+// assessByMaps is the assessment rule written plainly over maps, per unit:
+// the reference AssessRows (and Assess through it) must match exactly.
+func assessByMaps(inputs []AssessmentInput, pol Policy) []AssessmentResult {
+	out := make([]AssessmentResult, 0, len(inputs))
+	for _, in := range inputs {
+		per := map[Indicator]float64{}
+		var wsum, acc float64
+		for _, ind := range slices.Sorted(maps.Keys(in.Targets)) {
+			tg := in.Targets[ind]
+			if !(tg > 0) || !finite(tg) {
+				continue
+			}
+			c := in.Actuals[ind] / tg
+			if !finite(c) || c < 0 {
+				c = 0
+			}
+			c = math.Min(c, pol.CompletionCap)
+			per[ind] = round6(c)
+			if w := pol.AssessmentWeights[ind]; w > 0 {
+				wsum += float64(w)
+				acc += float64(w) * c
+			}
+		}
+		overall, counted := 0.0, wsum != 0
+		if counted {
+			overall = round6(acc / wsum)
+		}
+		score := round6(100*overall + in.Bonus - in.Deductions)
+		rating, capped := RatingOf(score, overall, pol)
+		r := AssessmentResult{Unit: in.Unit, Kind: in.Kind, Score: score, Rating: rating, Completion: per, Overall: overall,
+			HasTargets: counted, Bonus: in.Bonus, Deductions: in.Deductions, MissedTargets: counted && overall < 1, Flags: []string{}}
+		if capped {
+			r.Flags = append(r.Flags, FlagExcellentCapped)
+		}
+		if !counted {
+			r.Flags = append(r.Flags, FlagNoTargets)
+		}
+		out = append(out, r)
+	}
+	for _, group := range groupByKind(out, func(r AssessmentResult) UnitKind { return r.Kind }) {
+		scores := make([]float64, len(group))
+		for i, idx := range group {
+			scores[i] = out[idx].Score
+		}
+		ranks := CompetitionRanks(scores)
+		worst := slices.Max(ranks)
+		for i, idx := range group {
+			out[idx].Rank = ranks[i]
+			out[idx].Last = len(group) >= 2 && ranks[i] > 1 && ranks[i] == worst
+		}
+	}
+	slices.SortStableFunc(out, func(a, b AssessmentResult) int {
+		return cmp.Or(cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind)), cmp.Compare(a.Kind, b.Kind),
+			cmp.Compare(a.Rank, b.Rank), cmp.Compare(a.Unit, b.Unit))
+	})
+	return out
+}
+
+// sameBits compares results exactly (every float by its bits, nil and empty
+// told apart, as encoding them would).
+func sameBits(t *testing.T, got, want []AssessmentResult) {
+	t.Helper()
+	bits := func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) }
+	if len(got) != len(want) {
+		t.Fatalf("%d results, want %d", len(got), len(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.Unit != w.Unit || g.Kind != w.Kind || !bits(g.Score, w.Score) || g.Rating != w.Rating ||
+			!bits(g.Overall, w.Overall) || g.HasTargets != w.HasTargets || !bits(g.Bonus, w.Bonus) ||
+			!bits(g.Deductions, w.Deductions) || g.Rank != w.Rank || g.Last != w.Last || g.MissedTargets != w.MissedTargets ||
+			!maps.EqualFunc(g.Completion, w.Completion, bits) || !slices.Equal(g.Flags, w.Flags) || (g.Flags == nil) != (w.Flags == nil) ||
+			!slices.Equal(g.AdmonishReasons, w.AdmonishReasons) || (g.AdmonishReasons == nil) != (w.AdmonishReasons == nil) {
+			t.Fatalf("result %d:\ngot  %+v\nwant %+v", i, g, w)
+		}
+	}
+}
+
+func randomAssessmentInputs(r *rand.Rand) []AssessmentInput {
+	kinds := UnitKinds()
+	inputs := make([]AssessmentInput, r.IntN(30))
+	for i := range inputs {
+		tg, act := map[Indicator]float64{}, map[Indicator]float64{}
+		for _, ind := range Indicators() {
+			if r.IntN(2) == 0 {
+				tg[ind] = []float64{0, -1, 1, 5, 80, math.NaN()}[r.IntN(6)]
+			}
+			if r.IntN(2) == 0 {
+				act[ind] = []float64{0, -2, 1, 4, 3.3, 120, math.Inf(1)}[r.IntN(7)]
+			}
+		}
+		if r.IntN(5) == 0 {
+			tg = nil
+		}
+		inputs[i] = AssessmentInput{Unit: UnitCode(rune('a' + r.IntN(15))), Kind: kinds[r.IntN(len(kinds))], Targets: tg,
+			Actuals: act, Bonus: float64(r.IntN(3)) * 5, Deductions: float64(r.IntN(2)) * 3}
+	}
+	return inputs
+}
+
+func TestAssessMatchesMapRuleOnRandomInputs(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	pol := DefaultPolicy()
+	for range 300 {
+		in := randomAssessmentInputs(r)
+		sameBits(t, Assess(in, pol), assessByMaps(in, pol))
+	}
+}
+
+// AssessRows is Assess with the actuals as vectors; an indicator without a
+// column counts 0, and the targets are only read.
+func TestAssessRows(t *testing.T) {
+	pol := DefaultPolicy()
+	target := map[Indicator]float64{IndSigned1b: 10, IndFundsArrived: 4}
+	rows := []AssessmentRow{
+		{Unit: "b", Kind: UnitCounty, Targets: target, Actuals: []float64{5}},
+		{Unit: "a", Kind: UnitCounty, Targets: target, Actuals: []float64{5}, Bonus: 2},
+		{Unit: "p", Kind: UnitPark, Targets: target, Actuals: []float64{20}},
+	}
+	got := AssessRows(rows, []Indicator{IndSigned1b}, pol)
+	want := Assess([]AssessmentInput{
+		{Unit: "b", Kind: UnitCounty, Targets: target, Actuals: map[Indicator]float64{IndSigned1b: 5}},
+		{Unit: "a", Kind: UnitCounty, Targets: target, Actuals: map[Indicator]float64{IndSigned1b: 5}, Bonus: 2},
+		{Unit: "p", Kind: UnitPark, Targets: target, Actuals: map[Indicator]float64{IndSigned1b: 20}},
+	}, pol)
+	sameBits(t, got, want)
+	if got[0].Unit != "a" || got[1].Unit != "b" || got[2].Unit != "p" || got[0].Completion[IndFundsArrived] != 0 {
+		t.Fatalf("%+v", got)
+	}
+	if len(target) != 2 || target[IndSigned1b] != 10 {
+		t.Fatalf("targets changed: %v", target)
+	}
+}
+
+// flagByScan is the admonishment rule written plainly (each year scanned
+// for the unit): the reference for FlagAdmonishments and its in-place form.
+func flagByScan(history map[int][]AssessmentResult, year int, pol Policy) []AssessmentResult {
+	n := max(pol.AdmonishAfterYears, 1)
+	cur := cloneResults(history[year])
+	for i := range cur {
+		lastRun, missRun := true, true
+		for k := range n {
+			j := slices.IndexFunc(history[year-k], func(r AssessmentResult) bool { return r.Unit == cur[i].Unit })
+			if j < 0 {
+				lastRun, missRun = false, false
+				break
+			}
+			r := history[year-k][j]
+			lastRun, missRun = lastRun && r.Last, missRun && r.MissedTargets
+		}
+		var reasons []string
+		if lastRun {
+			reasons = append(reasons, "last_in_group")
+		}
+		if missRun {
+			reasons = append(reasons, "missed_targets")
+		}
+		if len(reasons) > 0 {
+			if !slices.Contains(cur[i].Flags, FlagAdmonish) {
+				cur[i].Flags = append(cur[i].Flags, FlagAdmonish)
+			}
+			cur[i].AdmonishReasons = reasons
+		}
+	}
+	return cur
+}
+
+func TestFlagAdmonishmentsMatchScanOnRandomHistories(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 300 {
+		pol := DefaultPolicy()
+		pol.AdmonishAfterYears = r.IntN(4)
+		history := map[int][]AssessmentResult{}
+		for y := 2020; y <= 2024; y++ {
+			if r.IntN(6) == 0 {
+				continue // a year without results breaks runs
+			}
+			rs := make([]AssessmentResult, r.IntN(12))
+			for i := range rs {
+				// Units may repeat within a year: the first counts.
+				rs[i] = AssessmentResult{Unit: UnitCode(rune('a' + r.IntN(8))), Kind: UnitCounty, Last: r.IntN(2) == 0,
+					MissedTargets: r.IntN(2) == 0, Flags: []string{}}
+				if r.IntN(4) == 0 {
+					rs[i].Flags = append(rs[i].Flags, FlagAdmonish)
+				}
+			}
+			history[y] = rs
+		}
+		want := flagByScan(history, 2024, pol)
+		before := cloneResults(history[2024])
+		sameBits(t, FlagAdmonishments(history, 2024, pol), want)
+		sameBits(t, history[2024], before) // FlagAdmonishments leaves its input alone
+		got := FlagAdmonishmentsInPlace(history, 2024, pol)
+		sameBits(t, got, want)
+		if len(got) > 0 && &got[0] != &history[2024][0] {
+			t.Fatal("FlagAdmonishmentsInPlace copied the results")
+		}
+	}
+	if got := FlagAdmonishments(nil, 2024, DefaultPolicy()); got != nil {
+		t.Fatalf("no history: %v", got)
+	}
+}
+
+func TestPermute(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 100 {
+		n := r.IntN(20)
+		perm := r.Perm(n)
+		s := make([]int, n)
+		for i := range s {
+			s[i] = i * 10
+		}
+		permute(s, slices.Clone(perm))
+		for i := range s {
+			if s[i] != perm[i]*10 {
+				t.Fatalf("perm %v: %v", perm, s)
+			}
+		}
 	}
 }

@@ -2,8 +2,8 @@ package projections
 
 import (
 	"maps"
-	"reflect"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/zhaoshang/zhaoshang/domain"
@@ -13,7 +13,8 @@ import (
 // The assessment view (考核, Jiaxing 2024 三(一); DOMAIN.md "Assessment"):
 // for a year, each unit's completion per indicator against its targets,
 // score, rating with the 70% rule, rank within its kind and the admonish
-// flag, computed by domain.Assess and domain.FlagAdmonishments from the
+// flag, computed by domain.AssessRows and domain.FlagAdmonishmentsInPlace
+// (Assess and FlagAdmonishments without a map or copy per unit) from the
 // ranking view's counts for the year, the targets, and the bonuses and
 // deductions. A published year is frozen as it was published; what a
 // recomputation gives today is shown beside it, never instead of it.
@@ -40,6 +41,16 @@ type publishedYear struct {
 	policy   int
 	position eventstore.Position
 	recorded time.Time
+	// items caches the results as answered, per kind (publishedItems).
+	mu    sync.Mutex
+	items map[domain.UnitKind]namedItems
+}
+
+// namedItems are items named from one list of the units (compared by
+// identity: the reference lists them anew after every unit event).
+type namedItems struct {
+	units []domain.Unit
+	items []AssessmentItem
 }
 
 type assessmentState struct {
@@ -139,9 +150,15 @@ func cloneAssessment(rs []domain.AssessmentResult) []domain.AssessmentResult {
 // assessYear scores a year for every unit (centre excluded) without the
 // admonish flag, which needs earlier years.
 func (v *Views) assessYear(year int, pol *domain.Policy, k known) []domain.AssessmentResult {
-	per := domain.YearPeriod(year, v.loc)
-	vals := v.periodValues(per, pol, k)
-	targets := map[domain.UnitCode]map[domain.Indicator]float64{}
+	all := v.ref.unitsKnown(k)
+	units := make([]domain.Unit, 0, len(all))
+	for _, u := range all {
+		if u.Kind != domain.UnitCentre {
+			units = append(units, u)
+		}
+	}
+	vals := v.unitValues(domain.YearPeriod(year, v.loc), pol, k, v.rankIDs(units))
+	targets := make(map[domain.UnitCode]map[domain.Indicator]float64, len(units))
 	for _, t := range v.asm.targets[year] {
 		if k.keeps(t.occurred, t.recorded) {
 			targets[t.unit] = t.indicators // the last set wins (domain.AnnualTargets)
@@ -158,23 +175,18 @@ func (v *Views) assessYear(year int, pol *domain.Policy, k known) []domain.Asses
 			bonus[p.unit] += p.points
 		}
 	}
-	var inputs []domain.AssessmentInput
-	for _, u := range v.ref.unitsKnown(k) {
-		if u.Kind == domain.UnitCentre {
-			continue
-		}
-		act := map[domain.Indicator]float64{}
-		if vec, ok := vals[u.Code]; ok {
-			for i, x := range vec {
-				if x != 0 {
-					act[indicatorList[i]] = x
-				}
+	rows := make([]domain.AssessmentRow, len(units))
+	for i, u := range units {
+		for j, x := range vals[i] {
+			if x == 0 {
+				vals[i][j] = 0 // never -0: nothing counted completes 0, not -0
 			}
 		}
-		inputs = append(inputs, domain.AssessmentInput{Unit: u.Code, Kind: u.Kind, Targets: maps.Clone(targets[u.Code]),
-			Actuals: act, Bonus: bonus[u.Code], Deductions: deduct[u.Code]})
+		// The domain only reads the targets: they are shared, not copied.
+		rows[i] = domain.AssessmentRow{Unit: u.Code, Kind: u.Kind, Targets: targets[u.Code], Actuals: vals[i][:],
+			Bonus: bonus[u.Code], Deductions: deduct[u.Code]}
 	}
-	return domain.Assess(inputs, *pol)
+	return domain.AssessRows(rows, indicatorList, *pol)
 }
 
 // assessYearFull adds the admonish flag: the earlier years of the run are
@@ -189,7 +201,8 @@ func (v *Views) assessYearFull(year int, pol *domain.Policy, k known) []domain.A
 		}
 		history[y] = v.assessYear(y, v.ref.policyFor(domain.YearPeriod(y, v.loc).To, k), k)
 	}
-	return domain.FlagAdmonishments(history, year, *pol)
+	// history[year] is this call's own: flag it in place, uncopied.
+	return domain.FlagAdmonishmentsInPlace(history, year, *pol)
 }
 
 func (v *Views) publishedKnown(year int, k known) *publishedYear {
@@ -351,15 +364,36 @@ func (v *Views) assessment(q AssessmentQuery, k known) AssessmentResult {
 	at := py.event.OccurredAt
 	res.Published, res.PublishedAt = true, &at
 	res.PolicyVersion, res.Position = py.policy, py.position
-	res.Items = assessmentItems(py.results, q.Kind, names)
+	res.Items = v.publishedItems(py, q.Kind, k, names)
 	res.Current = &AssessmentCurrent{PolicyVersion: pol.Version, Position: v.knownPosition(k), Items: curItems}
 	res.Differences = diffAssessment(res.Items, curItems)
 	res.Corrections = v.flaggedCorrections(q.Year, k)
 	return res
 }
 
+// publishedItems is assessmentItems of a published year's results, which
+// never change: they are built once per kind until the units change (their
+// names), not on every query. Callers must not modify them.
+func (v *Views) publishedItems(py *publishedYear, kind domain.UnitKind, k known, names map[domain.UnitCode]string) []AssessmentItem {
+	if k.on {
+		return assessmentItems(py.results, kind, names) // named as known then
+	}
+	units := v.ref.allUnits() // what names was built from
+	py.mu.Lock()
+	defer py.mu.Unlock()
+	if c, ok := py.items[kind]; ok && len(c.units) == len(units) && (len(units) == 0 || &c.units[0] == &units[0]) {
+		return c.items
+	}
+	items := assessmentItems(py.results, kind, names)
+	if py.items == nil {
+		py.items = map[domain.UnitKind]namedItems{}
+	}
+	py.items[kind] = namedItems{units: units, items: items}
+	return items
+}
+
 func assessmentItems(rs []domain.AssessmentResult, kind domain.UnitKind, names map[domain.UnitCode]string) []AssessmentItem {
-	out := []AssessmentItem{}
+	out := make([]AssessmentItem, 0, len(rs)) // [] rather than null when empty
 	for _, r := range rs {
 		if kind != "" && r.Kind != kind {
 			continue
@@ -380,11 +414,11 @@ func assessmentItems(rs []domain.AssessmentResult, kind domain.UnitKind, names m
 }
 
 func diffAssessment(published, current []AssessmentItem) []AssessmentDifference {
-	cur := map[domain.UnitCode]*AssessmentItem{}
+	cur := make(map[domain.UnitCode]*AssessmentItem, len(current))
 	for i := range current {
 		cur[current[i].Unit] = &current[i]
 	}
-	seen := map[domain.UnitCode]bool{}
+	seen := make(map[domain.UnitCode]bool, len(published))
 	out := []AssessmentDifference{}
 	for i := range published {
 		p := &published[i]
@@ -410,7 +444,8 @@ func diffAssessment(published, current []AssessmentItem) []AssessmentDifference 
 		if p.Rank != c.Rank {
 			fields = append(fields, "rank")
 		}
-		if !reflect.DeepEqual(p.Flags, c.Flags) {
+		// reflect.DeepEqual's comparison: nil differs from empty.
+		if !slices.Equal(p.Flags, c.Flags) || (p.Flags == nil) != (c.Flags == nil) {
 			fields = append(fields, "flags")
 		}
 		if len(fields) > 0 {
@@ -440,7 +475,7 @@ func (v *Views) AssessmentYears() []int {
 	for y := range v.asm.published {
 		set[y] = true
 	}
-	if len(v.rank.recs) > 0 {
+	if v.rank.recs.Len() > 0 {
 		for y := dayDate(v.rank.minDay).Year; y <= dayDate(v.rank.maxDay).Year; y++ {
 			set[y] = true
 		}

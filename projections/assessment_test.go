@@ -1,8 +1,10 @@
 package projections
 
 import (
+	"context"
 	"math"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/zhaoshang/zhaoshang/domain"
@@ -234,4 +236,84 @@ func TestAssessmentAdmonishAndPublishedFrozen(t *testing.T) {
 	if pub.Current.Position == pub.Position {
 		t.Errorf("current and published positions are both %s", pub.Position)
 	}
+}
+
+// A published year's table is kept between queries (it never changes), but
+// it names the units as they are now: a renaming shows at once, and what a
+// caller does to an answer never reaches the next one.
+func TestAssessmentPublishedNamesFollowUnits(t *testing.T) {
+	l := newLedger(t)
+	l.policy(jiaxingPolicy(), day("2023-01-02"))
+	n := 0
+	for _, u := range []string{"A", "B"} {
+		l.unit(u, "县"+u, domain.UnitCounty)
+		l.targets(2023, u, jiaxingTargets)
+	}
+	l.unit("P", "园P", domain.UnitPark)
+	l.signPortfolio(&n, "A", 2023, portfolio{cny20: 3})
+	l.signPortfolio(&n, "B", 2023, portfolio{cny20: 1})
+	l.add(domain.AssessmentStream(2023), domain.AssessmentPublished{Year: 2023, PolicyVersion: 1, OccurredAt: day("2024-01-20")})
+	v := l.views()
+	names := func(kind domain.UnitKind) map[domain.UnitCode]string {
+		t.Helper()
+		res, err := v.Assessment(AssessmentQuery{Year: 2023, Kind: kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Published {
+			t.Fatal("2023 not published")
+		}
+		out := map[domain.UnitCode]string{}
+		for _, it := range res.Items {
+			out[it.Unit] = it.UnitName
+		}
+		// A caller's changes stay its own.
+		for i := range res.Items {
+			res.Items[i].UnitName = "changed"
+			res.Items[i].Completion["overall"] = -1
+			res.Items[i].Flags = append(res.Items[i].Flags, "changed")
+		}
+		return out
+	}
+	if got := names(""); got["A"] != "县A" || got["B"] != "县B" || got["P"] != "园P" {
+		t.Fatalf("names %v", got)
+	}
+	if got := names(domain.UnitCounty); len(got) != 2 || got["A"] != "县A" {
+		t.Fatalf("county names %v", got)
+	}
+	// The same answer again (from the kept table, at a new position).
+	l.signPortfolio(&n, "A", 2024, portfolio{cny20: 1})
+	if err := v.Feed(context.Background(), l.evs, 1); err != nil {
+		t.Fatal(err)
+	}
+	res, err := v.Assessment(AssessmentQuery{Year: 2023})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range res.Items {
+		if it.UnitName == "changed" || it.Completion["overall"] < 0 || slices.Contains(it.Flags, "changed") {
+			t.Fatalf("a caller's change reached a later answer: %+v", it)
+		}
+	}
+	l.add(domain.StreamUnits, domain.UnitUpdated{Code: "A", Name: "南湖区", Kind: domain.UnitCounty, OccurredAt: day("2024-02-01")})
+	if err := v.Feed(context.Background(), l.evs, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(""); got["A"] != "南湖区" || got["B"] != "县B" {
+		t.Errorf("after renaming A: %v", got)
+	}
+	if got := names(domain.UnitCounty); got["A"] != "南湖区" {
+		t.Errorf("after renaming A (counties): %v", got)
+	}
+	// Readers share the kept table (go test -race).
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			kind := []domain.UnitKind{"", domain.UnitCounty, domain.UnitPark}[i%3]
+			if res, err := v.Assessment(AssessmentQuery{Year: 2023, Kind: kind}); err != nil || len(res.Items) == 0 {
+				t.Errorf("%s: %v, %d items", kind, err, len(res.Items))
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -24,6 +24,9 @@ type decoded struct {
 	*eventstore.Event
 	Data domain.Event
 	pre  precomputed
+	// en is the project's entry when it existed before the batch, looked
+	// up by projectsState.resolve just before the batch is applied.
+	en *projectEntry
 }
 
 // precomputed is what the decode workers derive from one event alone, so
@@ -128,6 +131,7 @@ func (d *decoder) decode(evs []eventstore.Event, out []decoded) error {
 		o := &out[i]
 		o.Event = e
 		o.Data = nil
+		o.en = nil
 		o.pre = precomputed{}
 		ti, ok := registered.index[e.Type]
 		if !ok {

@@ -69,6 +69,11 @@ const (
 type roleAgg struct {
 	days   map[int32]*dayChunk
 	months map[int32]*monthChunk
+	// The chunks last added to: a unit's contributions arrive roughly in
+	// date order, so most additions skip the maps.
+	lastDay, lastMonth int32
+	lastDayC           *dayChunk
+	lastMonthC         *monthChunk
 }
 
 const dayChunkBits = 6
@@ -77,20 +82,6 @@ type (
 	dayChunk   [1 << dayChunkBits]indVec
 	monthChunk [12]indVec
 )
-
-func (ra *roleAgg) day(d int32) *indVec {
-	if c := ra.days[d>>dayChunkBits]; c != nil {
-		return &c[d&(1<<dayChunkBits-1)]
-	}
-	return nil
-}
-
-func (ra *roleAgg) month(m int32) *indVec {
-	if c := ra.months[m/12]; c != nil {
-		return &c[m%12]
-	}
-	return nil
-}
 
 type rankUnit struct {
 	code  domain.UnitCode
@@ -116,8 +107,8 @@ type rankRecord struct {
 type rankingState struct {
 	units  []*rankUnit
 	idx    map[domain.UnitCode]uint16
-	recs   []rankRecord
-	deltas []indDelta
+	recs   chunked[rankRecord]
+	deltas chunked[indDelta] // each record's deltas are one run (AppendRun)
 	// minDay and maxDay bound the business days counted.
 	minDay, maxDay int32
 }
@@ -151,16 +142,23 @@ func dayDate(n int32) domain.Date {
 func monthKey(d domain.Date) int32 { return int32(d.Year*12 + int(d.Month) - 1) }
 
 func (ra *roleAgg) add(day, mk int32, d indDelta) {
-	dc := ra.days[day>>dayChunkBits]
-	if dc == nil {
-		dc = new(dayChunk)
-		ra.days[day>>dayChunkBits] = dc
+	dk, mk12 := day>>dayChunkBits, mk/12
+	dc := ra.lastDayC
+	if dc == nil || ra.lastDay != dk {
+		if dc = ra.days[dk]; dc == nil {
+			dc = new(dayChunk)
+			ra.days[dk] = dc
+		}
+		ra.lastDay, ra.lastDayC = dk, dc
 	}
 	dc[day&(1<<dayChunkBits-1)][d.ind] += d.v
-	mc := ra.months[mk/12]
-	if mc == nil {
-		mc = new(monthChunk)
-		ra.months[mk/12] = mc
+	mc := ra.lastMonthC
+	if mc == nil || ra.lastMonth != mk12 {
+		if mc = ra.months[mk12]; mc == nil {
+			mc = new(monthChunk)
+			ra.months[mk12] = mc
+		}
+		ra.lastMonth, ra.lastMonthC = mk12, mc
 	}
 	mc[mk%12][d.ind] += d.v
 }
@@ -191,23 +189,6 @@ func newSpan(from, to int32) span {
 	return sp
 }
 
-// sum adds the role's buckets over the span into out.
-func (ra *roleAgg) sum(sp *span, out *indVec) {
-	if len(ra.days) == 0 {
-		return
-	}
-	for _, m := range sp.months {
-		if mv := ra.month(m); mv != nil {
-			out.addScaled(mv, 1)
-		}
-	}
-	for _, d := range sp.days {
-		if dv := ra.day(d); dv != nil {
-			out.addScaled(dv, 1)
-		}
-	}
-}
-
 // rankRecord adds one contribution of a project on a business day (and
 // its month).
 func (v *Views) rankRecord(en *projectEntry, d *decoded, day, mk int32, ds []indDelta) {
@@ -229,15 +210,15 @@ func (v *Views) rankRecord(en *projectEntry, d *decoded, day, mk int32, ds []ind
 		}
 	}
 	li, fi := en.rkUnit, en.rkFirst
-	if len(rs.recs) == 0 || day < rs.minDay {
+	if rs.recs.Len() == 0 || day < rs.minDay {
 		rs.minDay = day
 	}
-	if len(rs.recs) == 0 || day > rs.maxDay {
+	if rs.recs.Len() == 0 || day > rs.maxDay {
 		rs.maxDay = day
 	}
-	rs.recs = append(rs.recs, rankRecord{pos: d.Position, evOcc: d.OccurredAt.UnixNano(), evRec: d.RecordedAt.UnixNano(),
-		day: day, off: uint32(len(rs.deltas)), unit: li, first: fi, n: uint8(len(ds))})
-	rs.deltas = append(rs.deltas, ds...)
+	off := rs.deltas.AppendRun(ds)
+	rs.recs.Append(rankRecord{pos: d.Position, evOcc: d.OccurredAt.UnixNano(), evRec: d.RecordedAt.UnixNano(),
+		day: day, off: uint32(off), unit: li, first: fi, n: uint8(len(ds))})
 	for _, x := range ds {
 		if fi == noUnit {
 			rs.units[li].roles[roleOwn].add(day, mk, x)
@@ -545,69 +526,101 @@ func (r RankingResult) clone() RankingResult {
 }
 
 func (v *Views) ranking(per domain.Period, kind domain.UnitKind, k known) RankingResult {
-	q := RankingQuery{Kind: kind}
-	cur, pol, _ := v.rankPeriod(per, q.Kind, k)
-	prev, _, active := v.rankPeriod(per.Previous(), q.Kind, k)
-	if !active {
-		prev = nil
-	}
-	items := domain.WithChanges(cur, prev)
-	res := RankingResult{Period: per.String(), Kind: q.Kind, From: per.From, To: per.To, PolicyVersion: pol.Version,
-		Position: v.knownPosition(k), Items: make([]RankingItem, len(items))}
-	if k.on {
-		t := k.t
-		res.AsOf, res.Basis = &t, k.basis
-	}
-	names := v.unitNames(k)
-	for i, it := range items {
-		res.Items[i] = RankingItem{Rank: it.Rank, Unit: it.Unit, UnitName: names[it.Unit], Kind: it.Kind, Score: it.Score,
-			Indicators: withZeros(it.Indicators), Change: it.Change}
-	}
-	return res
-}
-
-// withZeros names every indicator in m (the ranking's own copy), zero
-// when nothing was counted.
-func withZeros(m map[domain.Indicator]float64) map[domain.Indicator]float64 {
-	if m == nil {
-		m = make(map[domain.Indicator]float64, nInd)
-	}
-	for _, ind := range indicatorList {
-		if _, ok := m[ind]; !ok {
-			m[ind] = 0
-		}
-	}
-	return m
-}
-
-// rankPeriod ranks the units of kind (all kinds when empty) for a period
-// under the policy in force at its end, and reports whether anything was
-// counted at all.
-func (v *Views) rankPeriod(per domain.Period, kind domain.UnitKind, k known) ([]domain.RankingItem, *domain.Policy, bool) {
-	pol := v.ref.policyFor(per.To, k)
-	units := v.ref.unitsKnown(k)
-	vals := v.periodValues(per, pol, k)
-	inputs := make([]domain.RankingInput, 0, len(units))
-	active := false
-	for _, u := range units {
+	// The units ranked, listed once for both periods.
+	all := v.ref.unitsKnown(k)
+	units := make([]domain.Unit, 0, len(all))
+	for _, u := range all {
 		if kind != "" && u.Kind != kind {
 			continue
 		}
 		if u.Kind == domain.UnitCentre && kind == "" {
 			continue // the centre coordinates; it is not ranked among the units
 		}
-		m := map[domain.Indicator]float64{}
-		if vec, ok := vals[u.Code]; ok {
-			for i, x := range vec {
-				if x != 0 {
-					m[indicatorList[i]] = x
-					active = true
-				}
-			}
-		}
-		inputs = append(inputs, domain.RankingInput{Unit: u.Code, Kind: u.Kind, Values: m})
+		units = append(units, u)
 	}
-	return domain.Rank(inputs, pol.RankingWeights), pol, active
+	ids := v.rankIDs(units)
+	cur := v.rankPeriod(per, units, ids, k)
+	prev := v.rankPeriod(per.Previous(), units, ids, k)
+	res := RankingResult{Period: per.String(), Kind: kind, From: per.From, To: per.To, PolicyVersion: cur.pol.Version,
+		Position: v.knownPosition(k), Items: make([]RankingItem, len(cur.ranked))}
+	if k.on {
+		t := k.t
+		res.AsOf, res.Basis = &t, k.basis
+	}
+	// Both periods rank the same units, so a unit's change is its row's
+	// rank then less its rank now (domain.WithChanges); none when nothing
+	// was counted in the previous period.
+	var prevRank, changes []int
+	if prev.active {
+		prevRank, changes = make([]int, len(units)), make([]int, len(cur.ranked))
+		for _, r := range prev.ranked {
+			prevRank[r.Row] = r.Rank
+		}
+	}
+	for i, r := range cur.ranked {
+		u := &units[r.Row]
+		res.Items[i] = RankingItem{Rank: r.Rank, Unit: u.Code, UnitName: u.Name, Kind: u.Kind, Score: r.Score,
+			Indicators: indicatorMap(&cur.vals[r.Row])}
+		if prevRank != nil {
+			changes[i] = prevRank[r.Row] - r.Rank
+			res.Items[i].Change = &changes[i]
+		}
+	}
+	return res
+}
+
+// indicatorMap names every indicator with its value, zero when nothing was
+// counted.
+func indicatorMap(vec *indVec) map[domain.Indicator]float64 {
+	m := make(map[domain.Indicator]float64, nInd)
+	for i, x := range vec {
+		if x == 0 {
+			x = 0 // never -0 (nothing counted reads 0)
+		}
+		m[indicatorList[i]] = x
+	}
+	return m
+}
+
+// periodRanking is one period's ranking of a query's units: the policy in
+// force at the period's end, the units' values and their places (rows
+// index the units), and whether anything was counted at all.
+type periodRanking struct {
+	pol    *domain.Policy
+	vals   []indVec
+	ranked []domain.RankedRow
+	active bool
+}
+
+// rankPeriod ranks units (each within its kind) for a period under the
+// policy in force at its end; ids are the units' indices in the ranking
+// view (rankIDs).
+func (v *Views) rankPeriod(per domain.Period, units []domain.Unit, ids []uint16, k known) periodRanking {
+	pol := v.ref.policyFor(per.To, k)
+	vals := v.unitValues(per, pol, k, ids)
+	rows := make([]domain.RankingRow, len(units))
+	active := false
+	for i, u := range units {
+		for _, x := range vals[i] {
+			active = active || x != 0
+		}
+		rows[i] = domain.RankingRow{Unit: u.Code, Kind: u.Kind, Values: vals[i][:]}
+	}
+	return periodRanking{pol: pol, vals: vals, ranked: domain.RankRows(rows, indicatorList, pol.RankingWeights), active: active}
+}
+
+// rankIDs are the units' indices in the ranking view, noUnit for a unit
+// nothing was ever counted for.
+func (v *Views) rankIDs(units []domain.Unit) []uint16 {
+	ids := make([]uint16, len(units))
+	for i, u := range units {
+		id, ok := v.rank.idx[u.Code]
+		if !ok {
+			id = noUnit
+		}
+		ids[i] = id
+	}
+	return ids
 }
 
 // creditShares are the weights of the landing and first roles under pol.
@@ -626,31 +639,50 @@ func creditShares(pol *domain.Policy) (landing, first float64) {
 
 // periodValues is every unit's credited indicator values for a period.
 func (v *Views) periodValues(per domain.Period, pol *domain.Policy, k known) map[domain.UnitCode]indVec {
+	ids := make([]uint16, len(v.rank.units))
+	for i := range ids {
+		ids[i] = uint16(i)
+	}
+	out := make(map[domain.UnitCode]indVec, len(ids))
+	for i, vec := range v.unitValues(per, pol, k, ids) {
+		out[v.rank.units[i].code] = vec
+	}
+	return out
+}
+
+// unitValues is the credited indicator values for a period of the units
+// ids (indices in the ranking view, noUnit for zero), in their order.
+func (v *Views) unitValues(per domain.Period, pol *domain.Policy, k known, ids []uint16) []indVec {
 	sl, sf := creditShares(pol)
 	from := dayNumber(domain.DateOf(per.From, v.loc))
 	to := dayNumber(domain.DateOf(per.To, v.loc))
 	rs := &v.rank
-	out := make(map[domain.UnitCode]indVec, len(rs.units))
+	out := make([]indVec, len(ids))
 	if !k.on {
-		sp := newSpan(from, to)
-		for _, u := range rs.units {
-			var own, land, first indVec
-			u.roles[roleOwn].sum(&sp, &own)
-			u.roles[roleLanding].sum(&sp, &land)
-			u.roles[roleFirst].sum(&sp, &first)
+		// Only the units asked for: a ranking of one kind sums a part.
+		cs := newChunkSpan(from, to)
+		for i, id := range ids {
+			if id == noUnit {
+				continue
+			}
+			u := rs.units[id]
+			var land, first indVec
+			own := &out[i]
+			u.roles[roleOwn].sumChunks(&cs, own)
+			u.roles[roleLanding].sumChunks(&cs, &land)
+			u.roles[roleFirst].sumChunks(&cs, &first)
 			own.addScaled(&land, sl)
 			own.addScaled(&first, sf)
-			out[u.code] = own
 		}
 		return out
 	}
 	acc := make([][3]indVec, len(rs.units))
-	for i := range rs.recs {
-		r := &rs.recs[i]
+	for i := range rs.recs.Len() {
+		r := rs.recs.At(i)
 		if r.day < from || r.day >= to || !k.keepsRec(r) {
 			continue
 		}
-		for _, x := range rs.deltas[r.off : r.off+uint32(r.n)] {
+		for _, x := range rs.deltas.Run(int(r.off), int(r.n)) {
 			if r.first == noUnit {
 				acc[r.unit][roleOwn][x.ind] += x.v
 			} else {
@@ -659,13 +691,68 @@ func (v *Views) periodValues(per domain.Period, pol *domain.Policy, k known) map
 			}
 		}
 	}
-	for i, u := range rs.units {
-		vec := acc[i][roleOwn]
-		vec.addScaled(&acc[i][roleLanding], sl)
-		vec.addScaled(&acc[i][roleFirst], sf)
-		out[u.code] = vec
+	for i, id := range ids {
+		if id == noUnit {
+			continue
+		}
+		vec := acc[id][roleOwn]
+		vec.addScaled(&acc[id][roleLanding], sl)
+		vec.addScaled(&acc[id][roleFirst], sf)
+		out[i] = vec
 	}
 	return out
+}
+
+// bucketRun is the buckets [lo, hi) of one chunk of a roleAgg's days or
+// months.
+type bucketRun struct{ key, lo, hi int32 }
+
+// chunkSpan is a span as runs of buckets in one chunk, so that a sum looks
+// each chunk up once rather than each month and day (a year is one month
+// chunk per role, a week one or two day chunks).
+type chunkSpan struct{ months, days []bucketRun }
+
+func newChunkSpan(from, to int32) chunkSpan {
+	sp := newSpan(from, to)
+	var cs chunkSpan
+	for _, m := range sp.months {
+		cs.months = appendBucket(cs.months, m/12, m%12)
+	}
+	for _, d := range sp.days {
+		cs.days = appendBucket(cs.days, d>>dayChunkBits, d&(1<<dayChunkBits-1))
+	}
+	return cs
+}
+
+// appendBucket adds bucket i of chunk key, to the last run if it follows it.
+func appendBucket(runs []bucketRun, key, i int32) []bucketRun {
+	if n := len(runs); n > 0 && runs[n-1].key == key && runs[n-1].hi == i {
+		runs[n-1].hi++
+		return runs
+	}
+	return append(runs, bucketRun{key: key, lo: i, hi: i + 1})
+}
+
+// sumChunks adds the role's buckets over the span into out: whole months
+// from the month buckets, the ragged days from the day buckets.
+func (ra *roleAgg) sumChunks(cs *chunkSpan, out *indVec) {
+	if len(ra.days) == 0 {
+		return
+	}
+	for _, r := range cs.months {
+		if c := ra.months[r.key]; c != nil {
+			for i := r.lo; i < r.hi; i++ {
+				out.addScaled(&c[i], 1)
+			}
+		}
+	}
+	for _, r := range cs.days {
+		if c := ra.days[r.key]; c != nil {
+			for i := r.lo; i < r.hi; i++ {
+				out.addScaled(&c[i], 1)
+			}
+		}
+	}
 }
 
 // knownPosition is the position of the last event known under k.
@@ -676,17 +763,18 @@ func (v *Views) knownPosition(k known) eventstore.Position {
 	if k.basis == BasisRecorded {
 		return v.tl.positionAt(k.t)
 	}
-	for i := len(v.tl.entries) - 1; i >= 0; i-- {
-		if v.tl.entries[i].occurred <= k.at {
-			return v.tl.entries[i].pos
+	for i := v.tl.entries.Len() - 1; i >= 0; i-- {
+		if en := v.tl.entries.At(i); en.occurred <= k.at {
+			return en.pos
 		}
 	}
 	return eventstore.Start
 }
 
 func (v *Views) unitNames(k known) map[domain.UnitCode]string {
-	out := map[domain.UnitCode]string{}
-	for _, u := range v.ref.unitsKnown(k) {
+	units := v.ref.unitsKnown(k)
+	out := make(map[domain.UnitCode]string, len(units))
+	for _, u := range units {
 		out[u.Code] = u.Name
 	}
 	return out
@@ -710,7 +798,7 @@ func (v *Views) Values(period string) ([]UnitValues, error) {
 	vals := v.periodValues(per, v.ref.policyForPeriod(per.To), known{})
 	out := make([]UnitValues, 0, len(vals))
 	for code, vec := range vals {
-		m := map[domain.Indicator]float64{}
+		m := make(map[domain.Indicator]float64, nInd)
 		for i, x := range vec {
 			m[indicatorList[i]] = x
 		}
@@ -725,7 +813,7 @@ func (v *Views) Values(period string) ([]UnitValues, error) {
 func (v *Views) BusinessSpan() (first, last domain.Date, ok bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	if len(v.rank.recs) == 0 {
+	if v.rank.recs.Len() == 0 {
 		return domain.Date{}, domain.Date{}, false
 	}
 	return dayDate(v.rank.minDay), dayDate(v.rank.maxDay), true

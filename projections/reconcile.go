@@ -73,8 +73,8 @@ func (v *Views) hashState(view int, h *stateHasher) {
 		}
 	case vRank:
 		rs := &v.rank
-		for i := range rs.recs {
-			r := &rs.recs[i]
+		for i := range rs.recs.Len() {
+			r := rs.recs.At(i)
 			h.str(r.pos.String())
 			h.i64(r.evOcc)
 			h.i64(r.evRec)
@@ -83,7 +83,7 @@ func (v *Views) hashState(view int, h *stateHasher) {
 			if r.first != noUnit {
 				h.str(string(rs.units[r.first].code))
 			}
-			for _, x := range rs.deltas[r.off : r.off+uint32(r.n)] {
+			for _, x := range rs.deltas.Run(int(r.off), int(r.n)) {
 				h.i64(int64(x.ind))
 				h.f64(x.v)
 			}

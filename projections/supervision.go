@@ -252,7 +252,7 @@ func (v *Views) setSchedule(en *projectEntry, funds []domain.FundsMilestone, pol
 // do not cover.
 func (v *Views) armFunds(en *projectEntry) {
 	on, since := false, int64(0)
-	if en.p.Stage() != domain.StageTerminated && en.p.LandingUnit() != "" {
+	if en.landing != "" && en.p.Stage() != domain.StageTerminated {
 		for _, m := range en.schedule {
 			if m.cum > en.fundsCNY {
 				on, since = true, m.end

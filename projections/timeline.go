@@ -35,7 +35,7 @@ type tlEntry struct {
 }
 
 type timeline struct {
-	entries []tlEntry
+	entries chunked[tlEntry]
 	// types extends the registered types with those the domain does not
 	// know (the store's seals), numbered after them.
 	types   []string
@@ -64,19 +64,19 @@ func (t *timeline) add(d *decoded, subj uint32) {
 		}
 	}
 	rec := d.RecordedAt.UnixNano()
-	if n := len(t.entries); n > 0 && t.entries[n-1].recorded > rec {
-		rec = t.entries[n-1].recorded
+	if t.entries.Len() > 0 && t.entries.Last().recorded > rec {
+		rec = t.entries.Last().recorded
 	}
-	t.entries = append(t.entries, tlEntry{pos: d.Position, recorded: rec, occurred: d.OccurredAt.UnixNano(), subj: subj, typ: ti})
+	t.entries.Append(tlEntry{pos: d.Position, recorded: rec, occurred: d.OccurredAt.UnixNano(), subj: subj, typ: ti})
 }
 
 // upTo is the number of events recorded at or before at.
 func (t *timeline) upTo(at time.Time) int {
 	ns := at.UnixNano()
-	lo, hi := 0, len(t.entries)
+	lo, hi := 0, t.entries.Len()
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if t.entries[m].recorded <= ns {
+		if t.entries.At(m).recorded <= ns {
 			lo = m + 1
 		} else {
 			hi = m
@@ -88,7 +88,7 @@ func (t *timeline) upTo(at time.Time) int {
 // positionAt is the position of the last event recorded at or before at.
 func (t *timeline) positionAt(at time.Time) eventstore.Position {
 	if n := t.upTo(at); n > 0 {
-		return t.entries[n-1].pos
+		return t.entries.At(n - 1).pos
 	}
 	return eventstore.Start
 }
@@ -179,7 +179,7 @@ func (v *Views) Changes(q ChangeQuery) (ChangesResult, error) {
 	}
 	res := ChangesResult{Position: v.pos, From: q.From, To: q.To, ByType: map[string]int{}, ByUnit: map[domain.UnitCode]int{}, Items: []ChangeItem{}}
 	for i := start; i < end; i++ {
-		en := &tl.entries[i]
+		en := tl.entries.At(i)
 		if en.subj == subjNone || (subjKind != 0 && en.subj&subjMask != subjKind) {
 			continue
 		}

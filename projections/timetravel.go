@@ -81,8 +81,8 @@ func (v *Views) KnownPosition(t time.Time) eventstore.Position {
 func (v *Views) LastRecorded() time.Time {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	if n := len(v.tl.entries); n > 0 {
-		return time.Unix(0, v.tl.entries[n-1].recorded).UTC()
+	if v.tl.entries.Len() > 0 {
+		return time.Unix(0, v.tl.entries.Last().recorded).UTC()
 	}
 	return time.Time{}
 }

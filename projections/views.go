@@ -200,6 +200,7 @@ func (v *Views) apply(dec []decoded, hashes [][32]byte) { v.applyFiltered(dec, h
 func (v *Views) applyFiltered(dec []decoded, hashes [][32]byte, keep func(*eventstore.Event) bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.proj.resolve(dec)
 	for i := range dec {
 		d := &dec[i]
 		if keep != nil && !keep(d.Event) {
