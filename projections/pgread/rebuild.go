@@ -3,6 +3,7 @@ package pgread
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/zhaoshang/zhaoshang/eventstore"
 	"github.com/zhaoshang/zhaoshang/projections"
@@ -59,25 +60,38 @@ FROM pg_namespace WHERE nspname LIKE $1`, w.cfg.Schema+`\_g%`).Scan(&maxGen); er
 			return fmt.Errorf("pgread: creating %s: %w", t.name, err)
 		}
 	}
-	// Projects.
-	var rows [][]any
-	for cursor := ""; ; {
-		page, err := v.Projects(projections.ProjectFilter{Limit: projections.MaxLimit, Cursor: cursor})
-		if err != nil {
-			return err
-		}
-		for _, p := range page.Items {
-			rows = append(rows, projectRow(p))
-		}
-		if cursor = page.NextCursor; cursor == "" {
-			break
-		}
-	}
-	if err := copyRows(ctx, tx, gs, "projects", projectCols, rows); err != nil {
+	// Alerts, then projects with their corrections and the kinds of their
+	// alerts (as syncAlerts derives them, computed here from the same rows so
+	// that no project row is written twice).
+	alerts, err := w.alertRows(projections.AlertQuery{Now: now}, now, nil)
+	if err != nil {
 		return err
 	}
-	// Orders.
-	rows = rows[:0]
+	if err := copyRows(ctx, tx, gs, "alerts", alertCols, alerts); err != nil {
+		return err
+	}
+	kinds := kindsByProject(alerts)
+	projects, err := w.allProjects()
+	if err != nil {
+		return err
+	}
+	var rows, children [][]any
+	for _, p := range projects {
+		k := kinds[uid(p.ID)]
+		if k == nil {
+			k = []string{}
+		}
+		rows = append(rows, append(projectRow(p), k))
+		children = append(children, correctionRows(p)...)
+	}
+	if err := copyRows(ctx, tx, gs, "projects", append(slices.Clone(projectCols), "alerts"), rows); err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, gs, "project_corrections", correctionCols, children); err != nil {
+		return err
+	}
+	// Orders with their progress reports.
+	rows, children = rows[:0], children[:0]
 	for cursor := ""; ; {
 		page, err := v.Orders(projections.OrderQuery{Now: now, Limit: projections.MaxLimit, Cursor: cursor})
 		if err != nil {
@@ -85,12 +99,16 @@ FROM pg_namespace WHERE nspname LIKE $1`, w.cfg.Schema+`\_g%`).Scan(&maxGen); er
 		}
 		for _, o := range page.Items {
 			rows = append(rows, orderRow(o, now))
+			children = append(children, progressRows(o)...)
 		}
 		if cursor = page.NextCursor; cursor == "" {
 			break
 		}
 	}
 	if err := copyRows(ctx, tx, gs, "orders", orderCols, rows); err != nil {
+		return err
+	}
+	if err := copyRows(ctx, tx, gs, "order_progress", progressCols, children); err != nil {
 		return err
 	}
 	// Tolerance cases.
@@ -110,14 +128,6 @@ FROM pg_namespace WHERE nspname LIKE $1`, w.cfg.Schema+`\_g%`).Scan(&maxGen); er
 	if err := copyRows(ctx, tx, gs, "tolerance_cases", caseCols, rows); err != nil {
 		return err
 	}
-	// Alerts.
-	rows, err = w.alertRows(projections.AlertQuery{Now: now}, now, nil)
-	if err != nil {
-		return err
-	}
-	if err := copyRows(ctx, tx, gs, "alerts", alertCols, rows); err != nil {
-		return err
-	}
 	// Rankings of every period anything was counted in.
 	rows = nil
 	if first, last, ok := v.BusinessSpan(); ok {
@@ -133,15 +143,15 @@ FROM pg_namespace WHERE nspname LIKE $1`, w.cfg.Schema+`\_g%`).Scan(&maxGen); er
 		return err
 	}
 	// Assessments and rates of every year.
-	rows = nil
+	var asm []projections.AssessmentResult
 	for _, y := range v.AssessmentYears() {
 		r, err := v.Assessment(projections.AssessmentQuery{Year: y})
 		if err != nil {
 			return err
 		}
-		rows = append(rows, assessmentRows(r)...)
+		asm = append(asm, r)
 	}
-	if err := copyRows(ctx, tx, gs, "assessments", assessmentCols, rows); err != nil {
+	if err := writeAssessments(ctx, tx, gs, nil, asm); err != nil {
 		return err
 	}
 	if err := w.writeRatesTo(ctx, tx, gs, now); err != nil {
@@ -155,13 +165,21 @@ FROM pg_namespace WHERE nspname LIKE $1`, w.cfg.Schema+`\_g%`).Scan(&maxGen); er
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("pgread: loading generation %d: %w", newGen, err)
 	}
+	// Statistics of the tables syncAlerts joins, before the next flush runs
+	// it: a fresh table has none until autovacuum gets to it, and the
+	// planner, taking both for nearly empty, would join them by a nested
+	// loop that costs seconds instead of milliseconds. (The other tables
+	// are read by no join of ours; autovacuum analyses them.)
+	if _, err := w.pool.Exec(ctx, `ANALYZE `+gs+`.projects, `+gs+`.alerts`); err != nil {
+		return fmt.Errorf("pgread: analysing generation %d: %w", newGen, err)
+	}
 
 	// The swap: every reader view points at the new generation, in one
 	// transaction.
 	if err := w.swap(ctx, newGen); err != nil {
 		return err
 	}
-	w.gen, w.needRebuild, w.lastRefresh = newGen, false, now
+	w.gen, w.needRebuild, w.lastRefresh, w.flushed = newGen, false, now, pos
 	if oldGen > 0 && oldGen != newGen {
 		// Waits for readers still on the old tables; they finish first.
 		if _, err := w.pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+quote(genSchema(w.cfg.Schema, oldGen))+` CASCADE`); err != nil {
@@ -187,9 +205,10 @@ func (w *Writer) swap(ctx context.Context, gen int64) error {
 			return fmt.Errorf("pgread: swapping %s: %w", rv.name, err)
 		}
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO `+base+`.meta (one, generation, ddl_version, swapped_at) VALUES (true, $1, $2, now())
-ON CONFLICT (one) DO UPDATE SET generation = EXCLUDED.generation, ddl_version = EXCLUDED.ddl_version, swapped_at = EXCLUDED.swapped_at`,
-		gen, ddlVersion); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO `+base+`.meta (one, generation, ddl_version, ddl_fingerprint, swapped_at) VALUES (true, $1, $2, $3, now())
+ON CONFLICT (one) DO UPDATE SET generation = EXCLUDED.generation, ddl_version = EXCLUDED.ddl_version,
+	ddl_fingerprint = EXCLUDED.ddl_fingerprint, swapped_at = EXCLUDED.swapped_at`,
+		gen, ddlVersion, ddlFingerprint); err != nil {
 		return fmt.Errorf("pgread: %w", err)
 	}
 	return tx.Commit(ctx)

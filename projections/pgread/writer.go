@@ -47,6 +47,7 @@ type Writer struct {
 	cfg   Config
 	pool  *pgxpool.Pool
 	lock  *pgxpool.Conn // holds the advisory lock for the writer's life
+	key   int64         // the lock's key
 	views *projections.Views
 
 	mu         sync.Mutex
@@ -58,6 +59,10 @@ type Writer struct {
 	gen         int64
 	needRebuild bool
 	lastRefresh time.Time
+	// flushed is the position the tables reflect (guarded by writeMu): a
+	// correction after it is new to the tables, and the assessment years
+	// it affects are rewritten.
+	flushed eventstore.Position
 }
 
 // Open connects, takes the schema's writer lock, and reads the checkpoint:
@@ -100,8 +105,9 @@ func (w *Writer) open(ctx context.Context) error {
 	}
 	h := fnv.New64a()
 	h.Write([]byte("zhaoshang read model " + w.cfg.Schema))
+	w.key = int64(h.Sum64())
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(h.Sum64())).Scan(&got); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, w.key).Scan(&got); err != nil {
 		conn.Release()
 		return fmt.Errorf("pgread: %w", err)
 	}
@@ -116,18 +122,22 @@ CREATE TABLE IF NOT EXISTS `+base+`.meta (
 	one         boolean PRIMARY KEY DEFAULT true CHECK (one),
 	generation  bigint NOT NULL,
 	ddl_version integer NOT NULL,
-	swapped_at  timestamptz NOT NULL)`); err != nil {
+	swapped_at  timestamptz NOT NULL);
+ALTER TABLE `+base+`.meta ADD COLUMN IF NOT EXISTS ddl_fingerprint text NOT NULL DEFAULT ''`); err != nil {
 		return fmt.Errorf("pgread: creating %s: %w", w.cfg.Schema, err)
 	}
 	var ddl int
-	err = w.pool.QueryRow(ctx, `SELECT generation, ddl_version FROM `+base+`.meta`).Scan(&w.gen, &ddl)
+	var fingerprint string
+	err = w.pool.QueryRow(ctx, `SELECT generation, ddl_version, ddl_fingerprint FROM `+base+`.meta`).Scan(&w.gen, &ddl, &fingerprint)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		w.needRebuild = true
 		return nil
 	case err != nil:
 		return fmt.Errorf("pgread: reading %s.meta: %w", w.cfg.Schema, err)
-	case ddl != ddlVersion:
+	case ddl != ddlVersion || fingerprint != ddlFingerprint:
+		// Tables of another definition (a generation built before the
+		// fingerprint existed has ''): rebuild, never write into them.
 		w.needRebuild = true
 		return nil
 	}
@@ -148,12 +158,21 @@ CREATE TABLE IF NOT EXISTS `+base+`.meta (
 		}
 		w.resume = pos
 	}
+	w.flushed = w.resume
 	return nil
 }
 
 // Close releases the lock and the connections.
 func (w *Writer) Close() {
 	if w.lock != nil {
+		// Unlocked here, not left to the server noticing the closed
+		// connection (which it does a moment after Close returns), so that a
+		// writer opened right after this one — a restart in the same
+		// process — is not refused. If the unlock fails, closing the
+		// connection still releases the lock.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, _ = w.lock.Exec(ctx, `SELECT pg_advisory_unlock($1)`, w.key)
+		cancel()
 		w.lock.Release()
 		w.lock = nil
 	}
@@ -242,8 +261,11 @@ func (w *Writer) Flush(ctx context.Context) error {
 		w.mu.Unlock()
 		return err
 	}
-	if refresh {
+	if refresh || t.Reference {
 		w.lastRefresh = now
+	}
+	if !pos.IsZero() {
+		w.flushed = pos
 	}
 	return nil
 }
@@ -252,6 +274,11 @@ func (w *Writer) gs() string { return quote(genSchema(w.cfg.Schema, w.gen)) }
 
 func (w *Writer) write(ctx context.Context, t *projections.Touched, pos eventstore.Position, now time.Time, refresh bool) error {
 	v := w.views
+	// Units or the policy changed: a project's tier and usd100m follow the
+	// current policy, names and alert thresholds follow the reference, so
+	// every project is rewritten and every clock-dependent row evaluated.
+	full := t.Reference
+	refresh = refresh || full
 	tx, err := w.pool.Begin(ctx)
 	if err != nil {
 		return err
@@ -259,37 +286,126 @@ func (w *Writer) write(ctx context.Context, t *projections.Touched, pos eventsto
 	defer tx.Rollback(ctx)
 	gs := w.gs()
 
-	// Projects, orders and cases: whole rows, replaced.
-	ids := keys(t.Projects)
-	if len(ids) > 0 {
-		if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.projects WHERE id = ANY($1::uuid[])`, ids); err != nil {
+	// The projects to rewrite: those touched (or all), then those whose
+	// correction a rewritten year now flags. A publication flags a
+	// correction without touching its project (projections/corrections.go),
+	// and a correction new to the tables changes the corrections list of
+	// the years it affects, so projects and years are gathered together.
+	touched := keys(t.Projects)
+	states := map[string]projections.ProjectState{}
+	if full {
+		all, err := w.allProjects()
+		if err != nil {
 			return err
 		}
-		var rows [][]any
-		for _, id := range ids {
+		for _, p := range all {
+			states[p.ID] = p
+		}
+	} else {
+		for _, id := range touched {
 			if p, _, ok := v.Project(id, now); ok {
+				states[id] = p
+			}
+		}
+	}
+	var corrected []int
+	for _, p := range states {
+		for _, c := range p.Corrections {
+			if c.Position.Compare(w.flushed) > 0 {
+				corrected = append(corrected, c.AffectedYears...)
+			}
+		}
+	}
+	years := w.years(t, corrected)
+	asm := make([]projections.AssessmentResult, 0, len(years))
+	for _, y := range years {
+		r, err := v.Assessment(projections.AssessmentQuery{Year: int(y)})
+		if err != nil {
+			return err
+		}
+		asm = append(asm, r)
+		for _, c := range r.Corrections {
+			if _, ok := states[c.ProjectID]; ok {
+				continue
+			}
+			if p, _, ok := v.Project(c.ProjectID, now); ok {
+				states[c.ProjectID] = p
+			}
+		}
+	}
+
+	// Projects and their corrections: whole rows, replaced (alerts, derived
+	// from the alerts table, are set below).
+	var written []string
+	if full || len(states) > 0 || len(touched) > 0 {
+		ids := keys(t.Projects)
+		for id := range states {
+			if _, ok := t.Projects[id]; !ok {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		for _, table := range []string{"projects", "project_corrections"} {
+			col := "project_id"
+			if table == "projects" {
+				col = "id"
+			}
+			q := `DELETE FROM ` + gs + `.` + table
+			var args []any
+			if !full {
+				q += ` WHERE ` + col + ` = ANY($1::uuid[])`
+				args = append(args, ids)
+			}
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+		var rows, corr [][]any
+		for _, id := range ids {
+			if p, ok := states[id]; ok {
 				rows = append(rows, projectRow(p))
+				corr = append(corr, correctionRows(p)...)
 			}
 		}
 		if err := copyRows(ctx, tx, gs, "projects", projectCols, rows); err != nil {
 			return err
 		}
+		if err := copyRows(ctx, tx, gs, "project_corrections", correctionCols, corr); err != nil {
+			return err
+		}
+		written = ids
 	}
+
+	// Orders: every one on a refresh (the status follows the clock); their
+	// progress reports only when they changed (the clock does not move them).
 	orders := keys(t.Orders)
 	if refresh {
 		orders = w.allOrderIDs(now)
 	}
+	var orderProjects []string // of the orders touched: their alerts are their project's
 	if len(orders) > 0 {
 		if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.orders WHERE id = ANY($1::uuid[])`, orders); err != nil {
 			return err
 		}
-		var rows [][]any
+		if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.order_progress WHERE order_id = ANY($1::uuid[])`, keys(t.Orders)); err != nil {
+			return err
+		}
+		var rows, progress [][]any
 		for _, id := range orders {
 			if o, _, ok := v.Order(id, now); ok {
 				rows = append(rows, orderRow(o, now))
+				if _, ok := t.Orders[id]; ok {
+					progress = append(progress, progressRows(o)...)
+					if o.ProjectID != "" {
+						orderProjects = append(orderProjects, o.ProjectID)
+					}
+				}
 			}
 		}
 		if err := copyRows(ctx, tx, gs, "orders", orderCols, rows); err != nil {
+			return err
+		}
+		if err := copyRows(ctx, tx, gs, "order_progress", progressCols, progress); err != nil {
 			return err
 		}
 	}
@@ -320,14 +436,14 @@ func (w *Writer) write(ctx context.Context, t *projections.Touched, pos eventsto
 		if err := copyRows(ctx, tx, gs, "alerts", alertCols, rows); err != nil {
 			return err
 		}
-	} else if len(ids) > 0 || len(t.Orders) > 0 {
+	} else if len(touched) > 0 || len(t.Orders) > 0 {
 		ords := keys(t.Orders)
-		if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.alerts WHERE project_id = ANY($1::uuid[]) OR order_id = ANY($2::uuid[])`, ids, ords); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.alerts WHERE project_id = ANY($1::uuid[]) OR order_id = ANY($2::uuid[])`, touched, ords); err != nil {
 			return err
 		}
 		seen := map[string]bool{}
 		var rows [][]any
-		for _, id := range ids {
+		for _, id := range touched {
 			r, err := w.alertRows(projections.AlertQuery{Now: now, ProjectID: id}, now, seen)
 			if err != nil {
 				return err
@@ -344,6 +460,11 @@ func (w *Writer) write(ctx context.Context, t *projections.Touched, pos eventsto
 		if err := copyRows(ctx, tx, gs, "alerts", alertCols, rows); err != nil {
 			return err
 		}
+	}
+	// projects.alerts: of every project after a refresh, else of those
+	// written or whose alerts (their orders' included) were.
+	if err := syncAlerts(ctx, tx, gs, refresh, slices.Concat(written, touched, orderProjects)); err != nil {
+		return err
 	}
 
 	// Rankings of every period a changed day falls in, and of the period
@@ -370,23 +491,12 @@ func (w *Writer) write(ctx context.Context, t *projections.Touched, pos eventsto
 			return err
 		}
 	}
-	if years := w.years(t); len(years) > 0 {
-		if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.assessments WHERE year = ANY($1)`, years); err != nil {
-			return err
-		}
-		var rows [][]any
-		for _, y := range years {
-			r, err := v.Assessment(projections.AssessmentQuery{Year: int(y)})
-			if err != nil {
-				return err
-			}
-			rows = append(rows, assessmentRows(r)...)
-		}
-		if err := copyRows(ctx, tx, gs, "assessments", assessmentCols, rows); err != nil {
+	if len(years) > 0 {
+		if err := writeAssessments(ctx, tx, gs, years, asm); err != nil {
 			return err
 		}
 	}
-	if refresh || len(ids) > 0 {
+	if refresh || len(touched) > 0 {
 		if err := w.writeRates(ctx, tx, gs, now); err != nil {
 			return err
 		}
@@ -397,6 +507,91 @@ func (w *Writer) write(ctx context.Context, t *projections.Touched, pos eventsto
 		}
 	}
 	return tx.Commit(ctx)
+}
+
+// alertKinds is domain.AlertKinds as a text[] literal: the order of a
+// project's alerts column.
+var alertKinds = textArray(domain.AlertKinds())
+
+// syncAlerts derives projects.alerts from the alerts table for every
+// project (all) or for the projects ids.
+func syncAlerts(ctx context.Context, tx pgx.Tx, gs string, all bool, ids []string) error {
+	if all {
+		_, err := tx.Exec(ctx, fmt.Sprintf(syncAlertsSQL, gs, alertKinds, "", ""))
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, fmt.Sprintf(syncAlertsSQL, gs, alertKinds, `AND project_id = ANY($1::uuid[])`, `AND q.id = ANY($1::uuid[])`), ids)
+	return err
+}
+
+// kindsByProject is what syncAlerts derives, from alert rows in memory:
+// each project's distinct alert kinds in the order of domain.AlertKinds.
+func kindsByProject(alerts [][]any) map[any][]string {
+	out := map[any][]string{}
+	for _, a := range alerts {
+		id, kind := a[1], a[0].(string)
+		if id != nil && !slices.Contains(out[id], kind) {
+			out[id] = append(out[id], kind)
+		}
+	}
+	order := domain.AlertKinds()
+	for _, ks := range out {
+		slices.SortFunc(ks, func(a, b string) int { return slices.Index(order, a) - slices.Index(order, b) })
+	}
+	return out
+}
+
+// assessmentTables are the tables a year's assessment fills, in the order
+// assessmentRows returns their rows.
+var assessmentTables = []struct {
+	name string
+	cols []string
+}{
+	{"assessments", assessmentCols},
+	{"assessment_current", currentCols},
+	{"assessment_differences", differenceCols},
+	{"assessment_corrections", yearCorrCols},
+}
+
+// writeAssessments replaces the rows of years (nil: every row) with rs.
+func writeAssessments(ctx context.Context, tx pgx.Tx, gs string, years []int32, rs []projections.AssessmentResult) error {
+	var rows [4][][]any
+	for _, r := range rs {
+		a, b, c, d := assessmentRows(r)
+		for i, x := range [][][]any{a, b, c, d} {
+			rows[i] = append(rows[i], x...)
+		}
+	}
+	for i, t := range assessmentTables {
+		if years != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+gs+`.`+t.name+` WHERE year = ANY($1)`, years); err != nil {
+				return err
+			}
+		}
+		if err := copyRows(ctx, tx, gs, t.name, t.cols, rows[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// allProjects is every project as the list answers it (without alerts: the
+// reader view computes them from the alerts table).
+func (w *Writer) allProjects() ([]projections.ProjectState, error) {
+	var out []projections.ProjectState
+	for cursor := ""; ; {
+		page, err := w.views.Projects(projections.ProjectFilter{Limit: projections.MaxLimit, Cursor: cursor})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if cursor = page.NextCursor; cursor == "" {
+			return out, nil
+		}
+	}
 }
 
 func (w *Writer) writeRates(ctx context.Context, tx pgx.Tx, gs string, now time.Time) error {
@@ -517,20 +712,34 @@ func next(p domain.Period) domain.Period {
 }
 
 // years are the assessment years to rewrite: those touched directly, the
-// years of changed days, and the year after each (its admonish flag looks
-// back); every year when units or the policy changed.
-func (w *Writer) years(t *projections.Touched) []int32 {
+// years of changed days, the years new corrections affect (extra), and
+// for each the years whose admonish flag looks back at it (the largest
+// admonish_after_years of any policy version − 1, at least one); every
+// year when units or the policy changed.
+func (w *Writer) years(t *projections.Touched, extra []int) []int32 {
 	set := map[int]bool{}
 	if t.Reference {
 		for _, y := range w.views.AssessmentYears() {
 			set[y] = true
 		}
 	}
+	changed := slices.Clone(extra)
 	for y := range t.Years {
-		set[y], set[y+1] = true, true
+		changed = append(changed, y)
 	}
 	for d := range t.Days {
-		set[d.Year], set[d.Year+1] = true, true
+		changed = append(changed, d.Year)
+	}
+	if len(changed) > 0 {
+		ahead := 1
+		for _, pv := range w.views.PolicyVersions() {
+			ahead = max(ahead, pv.Policy.AdmonishAfterYears-1)
+		}
+		for _, y := range changed {
+			for k := 0; k <= ahead; k++ {
+				set[y+k] = true
+			}
+		}
 	}
 	known := map[int]bool{}
 	for _, y := range w.views.AssessmentYears() {
