@@ -152,21 +152,62 @@ func (ix runeIndex) insert(r rune, seq uint32) {
 	}
 }
 
-// candidates returns the posting list of the rarest rune of the terms, or
-// nil and false when some rune occurs nowhere (nothing can match).
-func (ix runeIndex) candidates(terms []string) ([]uint32, bool) {
-	var best []uint32
-	have := false
+// candidates returns the posting lists of the distinct runes of the terms,
+// shortest first, or false when some rune occurs nowhere (nothing can
+// match). A project matches only if it is in every list: Chinese names
+// share common characters (华, 新, 科…), so the rarest rune alone can leave
+// thousands of names to check where the intersection leaves a handful.
+func (ix runeIndex) candidates(terms []string) ([][]uint32, bool) {
+	var lists [][]uint32
+	var seen []rune
 	for _, t := range terms {
 		for _, r := range t {
+			if slices.Contains(seen, r) {
+				continue
+			}
+			seen = append(seen, r)
 			l := ix[r]
 			if len(l) == 0 {
 				return nil, false
 			}
-			if !have || len(l) < len(best) {
-				best, have = l, true
-			}
+			lists = append(lists, l)
 		}
 	}
-	return best, have
+	slices.SortFunc(lists, func(a, b []uint32) int { return len(a) - len(b) })
+	return lists, len(lists) > 0
+}
+
+// intersect calls fn, in ascending order, for each value at or after from
+// that is in every list (each ascending), until fn returns false. The
+// shortest list drives; the others are searched forward from where the
+// last search ended, so a walk costs the driver's length times a binary
+// search, and stops as soon as fn has what it wants.
+func intersect(lists [][]uint32, from uint32, fn func(uint32) bool) {
+	if len(lists) == 0 {
+		return
+	}
+	drive := lists[0]
+	at := make([]int, len(lists))
+	i, _ := slices.BinarySearch(drive, from)
+next:
+	for ; i < len(drive); i++ {
+		seq := drive[i]
+		if i > 0 && drive[i-1] == seq {
+			continue
+		}
+		for k := 1; k < len(lists); k++ {
+			l := lists[k]
+			j, found := slices.BinarySearch(l[at[k]:], seq)
+			at[k] += j
+			if at[k] == len(l) {
+				return // no later value can be in this list
+			}
+			if !found {
+				continue next
+			}
+		}
+		if !fn(seq) {
+			return
+		}
+	}
 }

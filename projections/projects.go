@@ -686,23 +686,17 @@ func (ps *projectsState) walk(cand bitset, terms []string, from uint32, fn func(
 		return true
 	}
 	if len(terms) > 0 {
-		list, ok := ps.search.runes.candidates(terms)
+		lists, ok := ps.search.runes.candidates(terms)
 		if !ok {
 			return
 		}
-		i, _ := slices.BinarySearch(list, from)
-		for ; i < len(list); i++ {
-			seq := list[i]
-			if i > 0 && list[i-1] == seq {
-				continue
-			}
+		intersect(lists, from, func(seq uint32) bool {
 			if !cand.has(seq) {
-				continue
+				return true
 			}
-			if en := ps.bySeq[seq]; matches(en) && !fn(en) {
-				return
-			}
-		}
+			en := ps.bySeq[seq]
+			return !matches(en) || fn(en)
+		})
 		return
 	}
 	for seq, ok := cand.next(from); ok; seq, ok = cand.next(seq + 1) {

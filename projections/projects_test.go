@@ -94,6 +94,12 @@ func TestProjectFiltersSearchAndLists(t *testing.T) {
 	eq("q ＴＥＳＬＡ 上海", got(ProjectFilter{Q: "ＴＥＳＬＡ 上海"}), ids[1])
 	eq("corrected name is searched", got(ProjectFilter{Q: "锂电池"}), ids[3])
 	eq("old name no longer matches", got(ProjectFilter{Q: "小型"}))
+	eq("every rune present, across name and investor, but no substring", got(ProjectFilter{Q: "电池新能源"}))
+	first, err := v.Projects(ProjectFilter{Q: "电池", Limit: 1})
+	if err != nil || len(first.Items) != 1 || first.Items[0].ID != ids[0] || first.NextCursor == "" {
+		t.Fatalf("search page 1: %+v, %v", first, err)
+	}
+	eq("search page 2 (cursor)", got(ProjectFilter{Q: "电池", Limit: 1, Cursor: first.NextCursor}), ids[3])
 	eq("unit", got(ProjectFilter{Unit: "B"}), ids[2], ids[3])
 	eq("stage", got(ProjectFilter{Stage: domain.StageSigned}), ids[1])
 	eq("chain (normalised)", got(ProjectFilter{Chain: " 集成电路 "}), ids[2])
