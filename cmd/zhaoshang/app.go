@@ -12,7 +12,6 @@ import (
 	"github.com/zhaoshang/zhaoshang/domain"
 	"github.com/zhaoshang/zhaoshang/eventstore"
 	"github.com/zhaoshang/zhaoshang/eventstore/backend"
-	"github.com/zhaoshang/zhaoshang/eventstore/bolt"
 	"github.com/zhaoshang/zhaoshang/internal/demo"
 	"github.com/zhaoshang/zhaoshang/projections"
 )
@@ -66,26 +65,16 @@ func readyChan(ctx context.Context, r *projections.Runner) <-chan struct{} {
 }
 
 // loadDemo loads the demo dataset into the store at url when it is empty.
-// On the embedded store the store is opened with the demo's simulated clock,
-// so recorded_at follows the story (a late record is recorded late); other
-// backends stamp their own time.
+// The store is opened with the demo's simulated clock, so recorded_at
+// follows the story (a late record is recorded late, the rest on time),
+// whichever backend holds it.
 func loadDemo(ctx context.Context, url string, seed int64, loc *time.Location, logger *slog.Logger) (demo.Summary, error) {
-	kind, err := backend.Kind(url)
-	if err != nil {
-		return demo.Summary{}, err
-	}
 	// The dataset ends at the start of today, so the same seed gives the
 	// same dataset all day (the demo dates everything relative to its end).
 	y, m, d := time.Now().In(loc).Date()
-	opts := demo.Options{Seed: seed, Now: time.Date(y, m, d, 0, 0, 0, 0, loc), Location: loc, Logger: logger}
-	var s eventstore.Store
-	if kind == "bolt" {
-		clock := &demo.Clock{}
-		opts.Clock = clock
-		s, err = bolt.Open(strings.TrimPrefix(url, "bolt:"), bolt.WithClock(clock.Now))
-	} else {
-		s, err = backend.Open(ctx, url, logger)
-	}
+	clock := &demo.Clock{}
+	opts := demo.Options{Seed: seed, Now: time.Date(y, m, d, 0, 0, 0, 0, loc), Location: loc, Logger: logger, Clock: clock}
+	s, err := backend.Open(ctx, url, logger, backend.WithClock(clock.Now))
 	if err != nil {
 		return demo.Summary{}, err
 	}

@@ -1,10 +1,18 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/zhaoshang/zhaoshang/domain"
+	"github.com/zhaoshang/zhaoshang/internal/pgtest"
+	"github.com/zhaoshang/zhaoshang/projections"
 )
 
 var demoSummary = regexp.MustCompile(`^demo \(seed (\d+)\): (\d+) units, (\d+) projects \(reported \d+, negotiating \d+, signed \d+, ` +
@@ -66,5 +74,49 @@ func TestDemoAgain(t *testing.T) {
 	}
 	if after := head(t, data); after != before {
 		t.Fatalf("a refused demo load moved the head from %s to %s", before, after)
+	}
+}
+
+// TestDemoOnPostgres: the demo loaded into PostgreSQL is the demo loaded
+// into the embedded store — the same alerts, late records included —
+// because every backend stamps recorded_at with the demo's story clock
+// (a store stamping its own time would make every fact of the last two
+// years a late record).
+func TestDemoOnPostgres(t *testing.T) {
+	pg := pgtest.New(t)
+	data := demoData(t) // seed 2024, ending at today's midnight
+	day := time.Now().In(projections.Shanghai()).Format(time.DateOnly)
+	mustZS(t, "demo", "--data", t.TempDir(), "--store", pg, "--seed", "2024")
+	if now := time.Now().In(projections.Shanghai()).Format(time.DateOnly); now != day {
+		t.Skipf("midnight passed between the two loads (%s, %s): the demos end on different days", day, now)
+	}
+	alerts := func(store ...string) []string {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "alerts.csv")
+		args := append([]string{"export", "--data", data, "--format", "csv", "--out", out}, store...)
+		mustZS(t, append(args, "supervision/alerts?limit=500")...)
+		raw, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := strings.Split(strings.TrimSpace(string(raw)), "\n")
+		slices.Sort(rows[1:])
+		return rows
+	}
+	embedded, onPG := alerts(), alerts("--store", pg)
+	if len(embedded) < 2 {
+		t.Fatalf("the embedded demo has no alerts: %q", embedded)
+	}
+	if !slices.Equal(embedded, onPG) {
+		t.Errorf("alerts differ: embedded store %d rows, PostgreSQL %d rows\nembedded: %q\npostgres: %q", len(embedded)-1, len(onPG)-1, embedded, onPG)
+	}
+	late := 0
+	for _, row := range onPG[1:] {
+		if strings.Contains(row, string(domain.AlertLateRecord)) {
+			late++
+		}
+	}
+	if late == 0 || late > (len(onPG)-1)/2 {
+		t.Errorf("%d of %d alerts on PostgreSQL are late records: the story clock did not reach the store", late, len(onPG)-1)
 	}
 }

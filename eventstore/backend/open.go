@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/zhaoshang/zhaoshang/eventstore"
 	"github.com/zhaoshang/zhaoshang/eventstore/bolt"
@@ -30,15 +31,30 @@ func Kind(url string) (string, error) {
 	return "", fmt.Errorf("store URL %q: want bolt:PATH, postgres://… or esdb://…", Redact(url))
 }
 
+// Option adjusts Open, whatever the backend.
+type Option func(*options)
+
+type options struct {
+	clock func() time.Time
+}
+
+// WithClock sets the clock that stamps recorded_at in any backend (default
+// time.Now): the demo loader drives a simulated clock through its story.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
 // Open opens the store url names. For bolt, the file's directory is
 // created when missing.
-func Open(ctx context.Context, url string, logger *slog.Logger) (eventstore.Store, error) {
+func Open(ctx context.Context, url string, logger *slog.Logger, opts ...Option) (eventstore.Store, error) {
 	kind, err := Kind(url)
 	if err != nil {
 		return nil, err
 	}
 	if logger == nil {
 		logger = slog.Default()
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	switch kind {
 	case "bolt":
@@ -49,11 +65,11 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (eventstore.Stor
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
-		return bolt.Open(path)
+		return bolt.Open(path, bolt.WithClock(o.clock))
 	case "postgres":
-		return postgres.Open(ctx, url, postgres.WithLogger(logger))
+		return postgres.Open(ctx, url, postgres.WithLogger(logger), postgres.WithClock(o.clock))
 	default:
-		return esdb.Open(ctx, url)
+		return esdb.Open(ctx, url, esdb.WithClock(o.clock))
 	}
 }
 

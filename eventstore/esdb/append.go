@@ -89,7 +89,7 @@ func (s *Store) appendWith(ctx context.Context, c *esdbclient.Client, stream str
 
 		// recorded_at is this process's clock: the store side's, by the
 		// design (the server's own "created" time is not in the hash).
-		recordedAt := time.Now()
+		recordedAt := s.now()
 		data := make([]esdbclient.EventData, len(events))
 		for i := range events {
 			e := eventstore.Stamp(&events[i], stream, current+uint64(i)+1, prevHash, recordedAt)

@@ -27,7 +27,7 @@ func startServer(t testing.TB, opts ...esdbtest.Option) *esdbtest.Server {
 	return srv
 }
 
-func openStore(t testing.TB, connection string, opts ...option) *Store {
+func openStore(t testing.TB, connection string, opts ...Option) *Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()

@@ -222,7 +222,7 @@ func (s *Store) refused(ctx context.Context, q querier, stream string, expected 
 // error means h is no longer the stream's event (see insertSQL).
 func (s *Store) insert(ctx context.Context, q querier, stream string, h head, events []eventstore.NewEvent, ids []pgtype.UUID) (written, error) {
 	n := len(events)
-	recordedAt := eventstore.NormalizeTime(time.Now())
+	recordedAt := eventstore.NormalizeTime(s.cfg.clock())
 	stamped := make([]eventstore.Event, n)
 	prev := h.hash
 	for i := range events {

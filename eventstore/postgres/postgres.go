@@ -48,6 +48,18 @@ type config struct {
 	headCacheSize  int
 	visibilityWait time.Duration
 	logger         *slog.Logger
+	clock          func() time.Time
+}
+
+// WithClock sets the clock that stamps recorded_at (default time.Now). The
+// demo loader drives a simulated clock through its story, so that a fact
+// recorded late in the story is recorded late in the log.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) {
+		if now != nil {
+			c.clock = now
+		}
+	}
 }
 
 // WithMaxConns sets the pool size, overriding the URL's pool_max_conns.
@@ -125,6 +137,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		headCacheSize:  DefaultHeadCacheSize,
 		visibilityWait: DefaultVisibilityWait,
 		logger:         slog.Default(),
+		clock:          time.Now,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -9,12 +9,12 @@ import (
 // Load runs it reads the simulated moment of the batch being recorded, and
 // the real time otherwise. The zero value is ready and follows time.Now.
 //
-// Handing Now to the embedded store (bolt.WithClock(clock.Now)) makes
-// recorded_at follow the simulation too, so the dataset looks like two years
-// of use — facts entered the day they happened, a few weeks late, filings a
-// week ahead — rather than like everything typed in at once. A store that
-// stamps recorded_at with its own clock (PostgreSQL, EventStoreDB) records
-// the load's real time instead.
+// Handing Now to the store (backend.WithClock(clock.Now), or each
+// backend's own WithClock) makes recorded_at follow the simulation too, so
+// the dataset looks like two years of use — facts entered the day they
+// happened, a few weeks late, filings a week ahead — rather than like
+// everything typed in at once: a store stamping the load's real time would
+// make nearly every fact a late record.
 type Clock struct {
 	mu  sync.RWMutex
 	sim time.Time

@@ -37,8 +37,8 @@ type Options struct {
 	// is assessed and published. Zero means 2.
 	Years int
 	// Clock, when set, is driven through the simulation while Load runs.
-	// Pass the same clock to the store (bolt.WithClock(clock.Now)) so its
-	// recorded_at follows the simulation. Nil: Load keeps its own clock for
+	// Pass the same clock to the store (backend.WithClock(clock.Now)) so
+	// its recorded_at follows the simulation. Nil: Load keeps its own clock for
 	// the commands and the store stamps its own time.
 	Clock *Clock
 	// Workers bounds how many commands run at once within a batch;
