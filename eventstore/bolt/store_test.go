@@ -43,6 +43,10 @@ func TestContract(t *testing.T) {
 				t.Fatalf("tamper: %v", err)
 			}
 		},
+		NewWithClock: func(t testing.TB, now func() time.Time) eventstore.Store {
+			s, _ := openTemp(t, bolt.WithClock(now))
+			return s
+		},
 	})
 }
 

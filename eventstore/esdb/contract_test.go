@@ -4,6 +4,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -36,6 +37,10 @@ func TestContractInProcess(t *testing.T) {
 			if !srv.(*esdbtest.Server).Tamper(s.(*Store).scope.physical(stream), version-1) {
 				t.Fatalf("tamper: %s v%d does not exist", stream, version)
 			}
+		},
+		NewWithClock: func(t testing.TB, now func() time.Time) eventstore.Store {
+			srv := startServer(t, esdbtest.WithMaxAppendSize(contractAppendSize))
+			return openStore(t, srv.URL(), WithClock(now))
 		},
 	})
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	esdbclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
@@ -413,25 +412,5 @@ func TestIDsFromOtherProcesses(t *testing.T) {
 	}
 	if _, err := two.Append(context.Background(), "p-2", eventstore.Any(), []eventstore.NewEvent{e}); !errors.Is(err, eventstore.ErrInvalidEvent) {
 		t.Fatalf("reusing another store's event id in another stream: %v, want ErrInvalidEvent", err)
-	}
-}
-
-// TestWithClock: recorded_at is the clock's, not the machine's, and the
-// hash covers it.
-func TestWithClock(t *testing.T) {
-	srv := startServer(t)
-	at := time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC)
-	s := openStore(t, srv.URL(), WithClock(func() time.Time { return at }))
-	ctx := context.Background()
-	mustAppend(t, s, "clock-1", eventstore.NoStream(), newEvent("Ticked", `{"n":1}`))
-	evs, err := s.ReadStream(ctx, "clock-1", 1, eventstore.Forwards, 10)
-	if err != nil || len(evs) != 1 {
-		t.Fatalf("ReadStream: %v, %d events", err, len(evs))
-	}
-	if !evs[0].RecordedAt.Equal(at) {
-		t.Errorf("recorded_at %s, want the clock's %s", evs[0].RecordedAt, at)
-	}
-	if got := eventstore.ComputeHash(&evs[0]); got != evs[0].Hash {
-		t.Errorf("the hash read back %s is not the hash of the event as stored %s", evs[0].Hash, got)
 	}
 }

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/zhaoshang/zhaoshang/eventstore"
 	"github.com/zhaoshang/zhaoshang/eventstore/postgres"
@@ -20,6 +21,10 @@ func TestContract(t *testing.T) {
 		},
 		Tamper:   tamper,
 		HoldOpen: postgres.HoldOpen,
+		NewWithClock: func(t testing.TB, now func() time.Time) eventstore.Store {
+			s, _ := newStore(t, postgres.WithClock(now))
+			return s
+		},
 	})
 }
 

@@ -516,24 +516,3 @@ func TestSimpleProtocolReadsTheSameEvents(t *testing.T) {
 	}
 	verify(t, simple)
 }
-
-// TestWithClock: recorded_at is the clock's, not the machine's, and the
-// hash covers it (Verify accepts the event as stamped).
-func TestWithClock(t *testing.T) {
-	at := time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC)
-	s, _ := newStore(t, postgres.WithClock(func() time.Time { return at }))
-	ctx := context.Background()
-	if _, err := s.Append(ctx, "clock-1", eventstore.NoStream(), []eventstore.NewEvent{newEvent("Ticked", `{"n":1}`)}); err != nil {
-		t.Fatal(err)
-	}
-	evs, err := s.ReadStream(ctx, "clock-1", 1, eventstore.Forwards, 10)
-	if err != nil || len(evs) != 1 {
-		t.Fatalf("ReadStream: %v, %d events", err, len(evs))
-	}
-	if !evs[0].RecordedAt.Equal(at) {
-		t.Errorf("recorded_at %s, want the clock's %s", evs[0].RecordedAt, at)
-	}
-	if got := eventstore.ComputeHash(&evs[0]); got != evs[0].Hash {
-		t.Errorf("the hash read back %s is not the hash of the event as stored %s", evs[0].Hash, got)
-	}
-}

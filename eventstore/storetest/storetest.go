@@ -27,6 +27,9 @@ type Backend struct {
 	// (PostgreSQL's late-commit case). nil when the backend has no such window: that test skips.
 	// It returns once the event is written inside the still-open transaction.
 	HoldOpen func(t testing.TB, s eventstore.Store, stream string, ev eventstore.NewEvent) (commit func())
+	// NewWithClock is New with the backend's WithClock(now): recorded_at is stamped from now. nil when the
+	// backend has no such option: that test skips.
+	NewWithClock func(t testing.TB, now func() time.Time) eventstore.Store
 }
 
 // wait bounds every wait for something the store should deliver. It is a
@@ -63,6 +66,7 @@ func Run(t *testing.T, b Backend) {
 		{"VerifyAndSeal", testVerifyAndSeal},
 		{"TamperDetected", testTamper},
 		{"LateCommit", testLateCommit},
+		{"StoreClock", testStoreClock},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, b) })
@@ -1212,5 +1216,39 @@ func testLateCommit(t *testing.T, b Backend) {
 	sameSequence(t, "subscription across the late commit", got, final)
 	if n := sub.delivered(); n != len(final) {
 		t.Fatalf("the subscriber handled %d events, the log has %d", n, len(final))
+	}
+}
+
+// testStoreClock: with WithClock, recorded_at is the clock's moment (to the
+// stored precision), not the machine's, and the hashes and seals cover it.
+func testStoreClock(t *testing.T, b Backend) {
+	if b.NewWithClock == nil {
+		t.Skipf("%s: the backend has no clock option", b.Name)
+	}
+	var mu sync.Mutex
+	at := time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.FixedZone("CST", 8*3600))
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return at }
+	s := b.NewWithClock(t, now)
+	ctx := testCtx(t)
+	mustAppend(t, s, "clock-1", eventstore.NoStream(), ev("Ticked", `{"n":1}`))
+	mu.Lock()
+	at = at.Add(36 * time.Hour)
+	mu.Unlock()
+	mustAppend(t, s, "clock-1", eventstore.Exact(1), ev("Ticked", `{"n":2}`))
+	evs, err := s.ReadStream(ctx, "clock-1", 1, eventstore.Forwards, 10)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("ReadStream: %v, %d events", err, len(evs))
+	}
+	for i, want := range []time.Time{at.Add(-36 * time.Hour), at} {
+		if want = eventstore.NormalizeTime(want); !evs[i].RecordedAt.Equal(want) {
+			t.Errorf("event %d: recorded_at %s, want the clock's %s", i+1, evs[i].RecordedAt, want)
+		}
+		if got := eventstore.ComputeHash(&evs[i]); got != evs[i].Hash {
+			t.Errorf("event %d: stored hash %s, but the event as read hashes to %s", i+1, evs[i].Hash, got)
+		}
+	}
+	rep, err := eventstore.Verify(ctx, s)
+	if err != nil || !rep.OK {
+		t.Errorf("Verify after appends stamped by the clock: %+v, %v", rep, err)
 	}
 }
