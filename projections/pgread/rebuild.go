@@ -162,21 +162,27 @@ FROM pg_namespace WHERE nspname LIKE $1`, w.cfg.Schema+`\_g%`).Scan(&maxGen); er
 			return err
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("pgread: loading generation %d: %w", newGen, err)
-	}
 	// Statistics of the tables syncAlerts joins, before the next flush runs
 	// it: a fresh table has none until autovacuum gets to it, and the
 	// planner, taking both for nearly empty, would join them by a nested
 	// loop that costs seconds instead of milliseconds. (The other tables
-	// are read by no join of ours; autovacuum analyses them.)
-	if _, err := w.pool.Exec(ctx, `ANALYZE `+gs+`.projects, `+gs+`.alerts`); err != nil {
+	// are read by no join of ours; autovacuum analyses them.) ANALYZE runs
+	// in the loading transaction, so a failure leaves no half-made
+	// generation behind: the transaction rolls back and the schema with it.
+	if _, err := tx.Exec(ctx, `ANALYZE `+gs+`.projects, `+gs+`.alerts`); err != nil {
 		return fmt.Errorf("pgread: analysing generation %d: %w", newGen, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("pgread: loading generation %d: %w", newGen, err)
 	}
 
 	// The swap: every reader view points at the new generation, in one
 	// transaction.
 	if err := w.swap(ctx, newGen); err != nil {
+		// Nothing points at the new generation (the swap is one
+		// transaction): drop it rather than leave a full copy behind. Best
+		// effort, even if ctx is done; the next rebuild numbers past it.
+		_, _ = w.pool.Exec(context.WithoutCancel(ctx), `DROP SCHEMA IF EXISTS `+gs+` CASCADE`)
 		return err
 	}
 	w.gen, w.needRebuild, w.lastRefresh, w.flushed = newGen, false, now, pos
