@@ -521,6 +521,12 @@ func (r RankingResult) clone() RankingResult {
 	r.Items = slices.Clone(r.Items)
 	for i := range r.Items {
 		r.Items[i].Indicators = maps.Clone(r.Items[i].Indicators)
+		if c := r.Items[i].Change; c != nil {
+			r.Items[i].Change = new(*c)
+		}
+	}
+	if r.AsOf != nil {
+		r.AsOf = new(*r.AsOf)
 	}
 	return r
 }

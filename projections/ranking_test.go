@@ -2,8 +2,10 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/zhaoshang/zhaoshang/domain"
 	"github.com/zhaoshang/zhaoshang/projections/synth"
@@ -257,5 +259,45 @@ func TestRankingMatchesDomainOnGeneratedLedger(t *testing.T) {
 	}
 	for _, y := range []string{"2020", "2022", "2023", "2024"} {
 		assertMatchesDomain(t, v, y)
+	}
+}
+
+// A ranking answer is the caller's own: changing it (its items, indicators,
+// change or as-of moment) does not change the next answer, which may come
+// from the memo.
+func TestRankingAnswersAreCopies(t *testing.T) {
+	l := newLedger(t)
+	l.unit("A", "南湖区", domain.UnitCounty)
+	l.unit("B", "秀洲区", domain.UnitCounty)
+	a := l.report(1, "A", yuan(20), day("2024-01-10"))
+	l.sign(a, "A", yuan(20), day("2024-02-01"), domain.Commitments{})
+	b := l.report(2, "B", yuan(3), day("2024-01-11"))
+	l.sign(b, "B", yuan(3), day("2024-05-01"), domain.Commitments{})
+	v := l.views()
+	q := RankingQuery{Period: "2024-Q2", Kind: domain.UnitCounty, AsOf: day("2024-12-31")}
+	first := mustRank(t, v, q)
+	want, err := json.Marshal(mustRank(t, v, q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := 0
+	for i := range first.Items {
+		first.Items[i].Indicators[domain.IndSigned100m] = 99
+		if c := first.Items[i].Change; c != nil {
+			*c += 7
+			changed++
+		}
+		first.Items[i].Score = -1
+	}
+	*first.AsOf = first.AsOf.Add(time.Hour)
+	if changed == 0 {
+		t.Fatal("no item has a change to tamper with: the scenario does not test Change")
+	}
+	again, err := json.Marshal(mustRank(t, v, q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again) != string(want) {
+		t.Errorf("a caller's edits reached the next answer:\n got %s\nwant %s", again, want)
 	}
 }
