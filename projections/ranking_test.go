@@ -58,6 +58,8 @@ func TestRankingTransferCredit(t *testing.T) {
 			l.funds(id, yuan(5), domain.FundsOutOfProvince, day("2024-04-01"))
 			c := l.report(2, "C", yuan(3), day("2024-02-01"))
 			l.sign(c, "C", yuan(3), day("2024-03-02"), domain.Commitments{})
+			l.targets(2024, "A", map[domain.Indicator]float64{domain.IndSigned1b: 2})
+			l.targets(2024, "B", map[domain.Indicator]float64{domain.IndSigned1b: 2})
 			v := l.views()
 
 			r := mustRank(t, v, RankingQuery{Period: "2024", Kind: domain.UnitCounty})
@@ -74,12 +76,19 @@ func TestRankingTransferCredit(t *testing.T) {
 			if r.PolicyVersion != 1 {
 				t.Errorf("policy version %d, want 1", r.PolicyVersion)
 			}
-			// The assessment counts the same way.
+			// The assessment counts the same way: completion of a target of
+			// two signed_1b projects is the credited count ÷ 2.
 			as, err := v.Assessment(AssessmentQuery{Year: 2024, Kind: domain.UnitCounty})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_ = as
+			completion := map[domain.UnitCode]float64{}
+			for _, it := range as.Items {
+				completion[it.Unit] = it.Completion[string(domain.IndSigned1b)]
+			}
+			if completion["A"] != tc.wantA/2 || completion["B"] != tc.want/2 {
+				t.Errorf("signed_1b completion: A %v B %v, want %v %v", completion["A"], completion["B"], tc.wantA/2, tc.want/2)
+			}
 			// And the domain's own rule agrees.
 			assertMatchesDomain(t, v, "2024")
 		})
