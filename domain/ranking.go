@@ -164,6 +164,30 @@ func RankRows(rows []RankingRow, indicators []Indicator, weights map[Indicator]i
 	return out
 }
 
+// RowChanges is WithChanges for two RankRows results over the same rows
+// (比学赶超, DOMAIN.md "Ranking": its change since the previous period): the
+// change of current[i] is its row's previous rank − its rank (positive:
+// moved up), nil for a row not ranked in previous, and every change nil
+// when previous is nil (nothing ranked then). rows is the number of rows.
+func RowChanges(current, previous []RankedRow, rows int) []*int {
+	out := make([]*int, len(current))
+	if previous == nil {
+		return out
+	}
+	prevRank := make([]int, rows) // 0: not ranked (ranks start at 1)
+	for _, r := range previous {
+		prevRank[r.Row] = r.Rank
+	}
+	changes := make([]int, len(current))
+	for i, r := range current {
+		if p := prevRank[r.Row]; p > 0 {
+			changes[i] = p - r.Rank
+			out[i] = &changes[i]
+		}
+	}
+	return out
+}
+
 // WithChanges returns current with Change set to previous rank − current rank
 // (positive: moved up) for every unit ranked in both periods in the same kind
 // (比学赶超, DOMAIN.md "Ranking": its change since the previous period).

@@ -216,3 +216,49 @@ func TestRankMatchesMapRuleOnRandomInputs(t *testing.T) {
 		}
 	}
 }
+
+// 比学赶超 (DOMAIN.md "Ranking": change since the previous period): RowChanges
+// gives, row by row, what WithChanges gives unit by unit.
+func TestRowChanges(t *testing.T) {
+	w := map[Indicator]int{IndSigned1b: 100}
+	rows := func(vals ...float64) []RankingRow {
+		out := make([]RankingRow, len(vals))
+		for i, v := range vals {
+			out[i] = RankingRow{Unit: UnitCode(string(rune('a' + i))), Kind: UnitCounty, Values: []float64{v}}
+		}
+		return out
+	}
+	ptr := func(n int) *int { return &n }
+	inds := []Indicator{IndSigned1b}
+	for _, tc := range []struct {
+		name      string
+		cur, prev []RankingRow // nil prev: nothing ranked then
+		want      map[UnitCode]*int
+	}{
+		{"a moved up two, b and c down one", rows(3, 2, 1), rows(1, 3, 2), map[UnitCode]*int{"a": ptr(2), "b": ptr(-1), "c": ptr(-1)}},
+		{"ties share a rank, so no change", rows(1, 1), rows(2, 2), map[UnitCode]*int{"a": ptr(0), "b": ptr(0)}},
+		{"nothing ranked before: every change null", rows(2, 1), nil, map[UnitCode]*int{"a": nil, "b": nil}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cur := RankRows(tc.cur, inds, w)
+			var prev []RankedRow
+			if tc.prev != nil {
+				prev = RankRows(tc.prev, inds, w)
+			}
+			got := RowChanges(cur, prev, len(tc.cur))
+			for i, r := range cur {
+				u := tc.cur[r.Row].Unit
+				if want := tc.want[u]; (want == nil) != (got[i] == nil) || (want != nil && *want != *got[i]) {
+					t.Errorf("%s: change %v, want %v", u, deref(got[i]), deref(want))
+				}
+			}
+		})
+	}
+}
+
+func deref(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}

@@ -553,24 +553,17 @@ func (v *Views) ranking(per domain.Period, kind domain.UnitKind, k known) Rankin
 		t := k.t
 		res.AsOf, res.Basis = &t, k.basis
 	}
-	// Both periods rank the same units, so a unit's change is its row's
-	// rank then less its rank now (domain.WithChanges); none when nothing
-	// was counted in the previous period.
-	var prevRank, changes []int
+	// Both periods rank the same units; no change when nothing was counted
+	// in the previous period.
+	var prevRanked []domain.RankedRow
 	if prev.active {
-		prevRank, changes = make([]int, len(units)), make([]int, len(cur.ranked))
-		for _, r := range prev.ranked {
-			prevRank[r.Row] = r.Rank
-		}
+		prevRanked = prev.ranked
 	}
+	changes := domain.RowChanges(cur.ranked, prevRanked, len(units))
 	for i, r := range cur.ranked {
 		u := &units[r.Row]
 		res.Items[i] = RankingItem{Rank: r.Rank, Unit: u.Code, UnitName: u.Name, Kind: u.Kind, Score: r.Score,
-			Indicators: indicatorMap(&cur.vals[r.Row])}
-		if prevRank != nil {
-			changes[i] = prevRank[r.Row] - r.Rank
-			res.Items[i].Change = &changes[i]
-		}
+			Indicators: indicatorMap(&cur.vals[r.Row]), Change: changes[i]}
 	}
 	return res
 }
