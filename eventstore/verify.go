@@ -167,6 +167,45 @@ func short(h string) string {
 // every event through the current head. It recomputes the digest from the
 // start, so a seal never trusts an earlier one.
 func Seal(ctx context.Context, s Store, actor Actor, now time.Time) (SealData, AppendResult, error) {
+	return seal(ctx, s, actor, now, Any())
+}
+
+// SealIfGrown is Seal for a sealer that runs on every node of a cluster:
+// it appends a seal only when events follow the last seal in the log, and
+// only if no other seal is appended while it computes the digest (the
+// seals stream's version is the condition of the append). Any number of
+// nodes sealing the same store on the same schedule therefore append one
+// seal per interval, not one each, and never seal a log that has not
+// grown. sealed is false, with no error, when there was nothing to seal or
+// another node's seal came first.
+func SealIfGrown(ctx context.Context, s Store, actor Actor, now time.Time) (sd SealData, res AppendResult, sealed bool, err error) {
+	expected := NoStream()
+	var last Position
+	switch evs, err := s.ReadStream(ctx, SealStream, End, Backwards, 1); {
+	case errors.Is(err, ErrStreamNotFound):
+	case err != nil:
+		return SealData{}, AppendResult{}, false, err
+	case len(evs) == 1:
+		expected, last = Exact(evs[0].Version), evs[0].Position
+	}
+	head, err := s.Head(ctx)
+	if err != nil {
+		return SealData{}, AppendResult{}, false, err
+	}
+	if head.IsZero() || (!last.IsZero() && head.Compare(last) <= 0) {
+		return SealData{}, AppendResult{}, false, nil
+	}
+	sd, res, err = seal(ctx, s, actor, now, expected)
+	if conflict := (*VersionConflictError)(nil); errors.As(err, &conflict) {
+		return SealData{}, AppendResult{}, false, nil
+	}
+	if err != nil {
+		return SealData{}, AppendResult{}, false, err
+	}
+	return sd, res, true, nil
+}
+
+func seal(ctx context.Context, s Store, actor Actor, now time.Time, expected ExpectedVersion) (SealData, AppendResult, error) {
 	var (
 		d     digest
 		after = Start
@@ -196,7 +235,7 @@ func Seal(ctx context.Context, s Store, actor Actor, now time.Time) (SealData, A
 	if err != nil {
 		return SealData{}, AppendResult{}, err
 	}
-	res, err := s.Append(ctx, SealStream, Any(), []NewEvent{{
+	res, err := s.Append(ctx, SealStream, expected, []NewEvent{{
 		ID:         uuid.New(),
 		Type:       SealType,
 		Data:       data,

@@ -212,28 +212,24 @@ func trackLag(ctx context.Context, s eventstore.Store, r *projections.Runner, m 
 }
 
 // sealPeriodically appends a global seal whenever the log has grown since
-// the last one, so that removing a stream's last event or a whole stream is
-// detectable (docs/eventstore.md).
+// the last seal, so that removing a stream's last event or a whole stream is
+// detectable (docs/eventstore.md). Every node of a cluster may run it:
+// SealIfGrown appends one seal per interval however many nodes try.
 func sealPeriodically(ctx context.Context, s eventstore.Store, every time.Duration, logger *slog.Logger) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var sealed eventstore.Position
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
-		head, err := s.Head(ctx)
-		if err != nil || head.Compare(sealed) <= 0 {
-			continue
-		}
-		sd, res, err := eventstore.Seal(ctx, s, eventstore.Actor{Subject: "zhaoshang:sealer", Role: "centre"}, time.Now())
-		if err != nil {
+		sd, _, sealed, err := eventstore.SealIfGrown(ctx, s, eventstore.Actor{Subject: "zhaoshang:sealer", Role: "centre"}, time.Now())
+		switch {
+		case err != nil:
 			logger.Warn("seal failed; trying again at the next interval", "err", err)
-			continue
+		case sealed:
+			logger.Info("sealed the log", "events", sd.Events, "through", sd.Through.String(), "digest", sd.Digest)
 		}
-		sealed = res.Position
-		logger.Info("sealed the log", "events", sd.Events, "through", sd.Through.String(), "digest", sd.Digest)
 	}
 }

@@ -64,6 +64,7 @@ func Run(t *testing.T, b Backend) {
 		{"LargePayload", testLargePayload},
 		{"ChineseText", testChineseText},
 		{"VerifyAndSeal", testVerifyAndSeal},
+		{"SealIfGrown", testSealIfGrown},
 		{"TamperDetected", testTamper},
 		{"LateCommit", testLateCommit},
 		{"StoreClock", testStoreClock},
@@ -1129,6 +1130,64 @@ func testVerifyAndSeal(t *testing.T, b Backend) {
 	seals := mustReadStream(t, s, eventstore.SealStream, 1, eventstore.Forwards, 0)
 	if len(seals) != 2 || seals[0].Position != sres.Position || seals[0].Type != eventstore.SealType {
 		t.Fatalf("seal stream holds %d events, first at %s, want 2 with the first at %s", len(seals), seals[0].Position, sres.Position)
+	}
+}
+
+// testSealIfGrown is the periodic sealer of a cluster: several nodes
+// sealing the same store at the same moment append one seal, and nobody
+// seals a log that has not grown since the last seal.
+func testSealIfGrown(t *testing.T, b Backend) {
+	s := b.New(t)
+	ctx := testCtx(t)
+	actor := eventstore.Actor{Subject: "sealer", Role: "system"}
+	if _, _, sealed, err := eventstore.SealIfGrown(ctx, s, actor, time.Now()); err != nil || sealed {
+		t.Fatalf("SealIfGrown on an empty store: sealed %v, %v; want nothing sealed", sealed, err)
+	}
+	sealsNow := func() int {
+		evs, err := s.ReadStream(ctx, eventstore.SealStream, 1, eventstore.Forwards, 0)
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return 0
+		}
+		if err != nil {
+			t.Fatalf("ReadStream(seals): %v", err)
+		}
+		return len(evs)
+	}
+	for round := 1; round <= 3; round++ {
+		for i := range 3 {
+			mustAppend(t, s, fmt.Sprintf("grown-%d", i), eventstore.Any(), ev("E", fmt.Sprintf(`{"round":%d,"i":%d}`, round, i)))
+		}
+		// Eight nodes wake at once.
+		const nodes = 8
+		var wg sync.WaitGroup
+		sealed := make([]bool, nodes)
+		errs := make([]error, nodes)
+		for n := range nodes {
+			wg.Go(func() {
+				_, _, sealed[n], errs[n] = eventstore.SealIfGrown(ctx, s, actor, time.Now())
+			})
+		}
+		wg.Wait()
+		won := 0
+		for n := range nodes {
+			if errs[n] != nil {
+				t.Fatalf("round %d, node %d: SealIfGrown: %v", round, n, errs[n])
+			}
+			if sealed[n] {
+				won++
+			}
+		}
+		if won != 1 || sealsNow() != round {
+			t.Fatalf("round %d: %d nodes say they sealed and the seals stream holds %d seals; want exactly one new seal", round, won, sealsNow())
+		}
+		// The log has not grown since: nobody seals again.
+		if _, _, again, err := eventstore.SealIfGrown(ctx, s, actor, time.Now()); err != nil || again || sealsNow() != round {
+			t.Fatalf("round %d: SealIfGrown with no new events: sealed %v, %v, %d seals", round, again, err, sealsNow())
+		}
+	}
+	rep, err := eventstore.Verify(ctx, s)
+	if err != nil || !rep.OK || rep.SealsChecked != 3 {
+		t.Fatalf("Verify after three rounds: %+v, %v; want OK with 3 seals", rep, err)
 	}
 }
 
