@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,12 +75,19 @@ const verifyBatch = 2048
 // Verify walks the whole global log: it recomputes every event's hash,
 // checks that each stream's versions are contiguous and each prev_hash is
 // the hash of the stream's previous event, and checks every seal against
-// the digest of the log through the seal's position. It reports the first
+// the digest of the log's first seal.Events events. It reports the first
 // bad event and keeps counting after it. A read error is returned as error;
 // a fault in the data is reported in the Report, never as error.
+//
+// A seal is checked where its event count falls, not at the position it
+// names: the digest already fixes which events, in which order, make up
+// the prefix, and a position is only their address. So a log renumbered
+// after a restore (postgres.Renumber), same events in the same order at new
+// positions, still verifies against the seals taken before; any change to
+// an event, its stream's chain or the global order still fails the digest.
 func Verify(ctx context.Context, s Store) (Report, error) {
-	// Seal positions first, so one pass can check each digest where it falls.
-	seals := map[Position]SealData{}
+	// Seals first, so one pass can check each digest where it falls.
+	seals := map[uint64][]SealData{}
 	sealEvents, err := s.ReadStream(ctx, SealStream, 1, Forwards, 0)
 	if err != nil && !errors.Is(err, ErrStreamNotFound) {
 		return Report{}, err
@@ -86,7 +95,7 @@ func Verify(ctx context.Context, s Store) (Report, error) {
 	for _, e := range sealEvents {
 		var sd SealData
 		if json.Unmarshal(e.Data, &sd) == nil {
-			seals[sd.Through] = sd
+			seals[sd.Events] = append(seals[sd.Events], sd)
 		}
 	}
 
@@ -128,23 +137,24 @@ func Verify(ctx context.Context, s Store) (Report, error) {
 			if err := d.add(e.Hash); err != nil {
 				fail(e, err.Error())
 			}
-			if sd, ok := seals[e.Position]; ok {
+			for _, sd := range seals[rep.EventsChecked] {
 				rep.SealsChecked++
-				if got := hex.EncodeToString(d[:]); got != sd.Digest || sd.Events != rep.EventsChecked {
-					fail(e, fmt.Sprintf("seal through %s does not match the log: sealed %d events with digest %s, the log now gives %d events with digest %s", sd.Through, sd.Events, short(sd.Digest), rep.EventsChecked, short(got)))
+				if got := hex.EncodeToString(d[:]); got != sd.Digest {
+					fail(e, fmt.Sprintf("seal through %s does not match the log: the digest of the first %d events was %s when sealed and is %s now", sd.Through, sd.Events, short(sd.Digest), short(got)))
 				}
-				delete(seals, e.Position)
 			}
+			delete(seals, rep.EventsChecked)
 			after = e.Position
 		}
 	}
-	for pos, sd := range seals {
-		// A seal through a position that is no longer in the log: the
-		// sealed event was removed.
-		rep.OK = false
-		rep.Faults++
-		if rep.FirstBad == nil {
-			rep.FirstBad = &Fault{Position: pos, Stream: SealStream, Reason: fmt.Sprintf("seal through %s names an event that is not in the log (%d events sealed)", sd.Through, sd.Events)}
+	for _, n := range slices.Sorted(maps.Keys(seals)) {
+		for _, sd := range seals[n] {
+			// The log is shorter than a seal says it was: events were removed.
+			rep.OK = false
+			rep.Faults++
+			if rep.FirstBad == nil {
+				rep.FirstBad = &Fault{Position: sd.Through, Stream: SealStream, Reason: fmt.Sprintf("seal through %s covers %d events, the log holds %d", sd.Through, sd.Events, rep.EventsChecked)}
+			}
 		}
 	}
 	rep.Streams = len(chains)
