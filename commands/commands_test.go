@@ -357,6 +357,31 @@ func TestCorrectionOfPublishedYearIsFlagged(t *testing.T) {
 	}
 }
 
+// TestPublicationUsesTheYearsPolicy: a year is frozen under the policy in
+// force at its end. A version adopted in the new year, before the
+// publication, must not rescore it (DOMAIN.md "Policy": "last year's scores
+// can be recomputed under last year's rules").
+func TestPublicationUsesTheYearsPolicy(t *testing.T) {
+	f := newFixture(t).setup()
+	ctx, app := f.ctx, f.app
+	pol := domain.DefaultPolicy()
+	f.must(app.AdoptPolicy.Handle(ctx, commands.AdoptPolicy{Policy: pol, Meta: as(centre)})) // v1 in June 2024
+	f.clock.Set(time.Date(2025, 1, 5, 9, 0, 0, 0, shanghai))
+	pol.StaleDays = 20
+	if v := f.must(app.AdoptPolicy.Handle(ctx, commands.AdoptPolicy{Policy: pol, Meta: as(centre)})); v.PolicyVersion != 2 {
+		t.Fatalf("second adoption = %+v", v)
+	}
+	f.clock.Set(time.Date(2025, 1, 20, 9, 0, 0, 0, shanghai))
+	if r := f.must(app.PublishAssessment.Handle(ctx, commands.PublishAssessment{Year: 2024, Meta: as(centre)})); r.PolicyVersion != 1 {
+		t.Fatalf("2024 published under policy version %d, want 1 (in force on 31 December 2024)", r.PolicyVersion)
+	}
+	// Asked for explicitly, a later version is still honoured.
+	two := 2
+	if r := f.must(app.PublishAssessment.Handle(ctx, commands.PublishAssessment{Year: 2023, PolicyVersion: &two, Meta: as(centre)})); r.PolicyVersion != 2 {
+		t.Fatalf("2023 published under version %d, want the 2 asked for", r.PolicyVersion)
+	}
+}
+
 func TestRecordRead(t *testing.T) {
 	f := newFixture(t).setup()
 	id := f.reported(investorA)

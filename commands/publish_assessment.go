@@ -17,7 +17,8 @@ import (
 //   - Position: the log position the result is computed at; nil means the
 //     store's head when the command is decided.
 //   - PolicyVersion: the policy version it is computed under; nil means the
-//     version in force. It must be an existing version.
+//     version in force at the end of the year (the one the views assess the
+//     year under), never one adopted later. It must be an existing version.
 //   - Results: the table as shown, kept in the event.
 //
 // Result.ID is the year; Result.PolicyVersion the version frozen.
@@ -48,7 +49,7 @@ func (h publishAssessmentHandler) Handle(ctx context.Context, c PublishAssessmen
 				if err != nil {
 					return nil, err
 				}
-				version := ps.Version()
+				version := ps.InForceAt(domain.YearPeriod(c.Year, h.e.loc).To.Add(-time.Nanosecond))
 				if c.PolicyVersion != nil {
 					if _, err := ps.At(*c.PolicyVersion); err != nil || *c.PolicyVersion < 0 {
 						return nil, domain.ValidationErrors{{Field: "policy_version", Rule: "unknown",

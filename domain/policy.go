@@ -224,14 +224,33 @@ func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 // Policies is the state of the policy stream: every adopted version, in order.
 type Policies struct {
-	versions []Policy // versions[i].Version == i+1 when the log is well formed
+	versions []Policy    // versions[i].Version == i+1 when the log is well formed
+	adopted  []time.Time // adopted[i] is when versions[i] took effect (its occurred_at)
 }
 
 // Apply folds one event; other events are ignored. Facts are not validated.
 func (ps *Policies) Apply(e Event) {
 	if a, ok := Unwrap(e).(PolicyAdopted); ok {
 		ps.versions = append(ps.versions, a.Policy.Clone())
+		ps.adopted = append(ps.adopted, a.OccurredAt)
 	}
+}
+
+// InForceAt is the version in force at t: the one adopted last at or before
+// t (of two adopted at the same moment, the later in the log), or 0 (the
+// defaults) when none was. A period is judged under the policy in force at
+// its end (DOMAIN.md "Policy": every result names its version "so last
+// year's scores can be recomputed under last year's rules"; "Assessment",
+// Jiaxing 2024 三(一): a published result never changes silently), so a
+// version adopted after the year never rescores it.
+func (ps *Policies) InForceAt(t time.Time) int {
+	version, at := 0, time.Time{}
+	for i, v := range ps.versions {
+		if a := ps.adopted[i]; !a.After(t) && (version == 0 || !a.Before(at)) {
+			version, at = v.Version, a
+		}
+	}
+	return version
 }
 
 // Version is the current version (0 when nothing was adopted).

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestDefaultPolicy(t *testing.T) {
@@ -176,5 +177,42 @@ func TestPolicyAdoption(t *testing.T) {
 	c.AssessmentWeights[IndSigned1b] = 0
 	if ps.Current().AssessmentWeights[IndSigned1b] != 30 {
 		t.Fatal("Current shares its maps")
+	}
+}
+
+// TestPoliciesInForceAt: the version a period is judged under is the one in
+// force at the moment asked, never one adopted later (DOMAIN.md "Policy").
+func TestPoliciesInForceAt(t *testing.T) {
+	cst := time.FixedZone("CST", 8*3600)
+	at := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 9, 0, 0, 0, cst) }
+	var ps Policies
+	adopt := func(when time.Time) {
+		p := ps.Current()
+		p.Version = ps.Version() + 1
+		ps.Apply(PolicyAdopted{Policy: p, OccurredAt: when})
+	}
+	if got := ps.InForceAt(at(2024, 1, 1)); got != 0 {
+		t.Fatalf("nothing adopted: version %d, want 0 (defaults)", got)
+	}
+	adopt(at(2023, 3, 1))  // v1
+	adopt(at(2024, 1, 5))  // v2
+	adopt(at(2024, 1, 5))  // v3, same moment: the later one wins
+	adopt(at(2023, 12, 1)) // v4, back-dated into 2023
+	endOf2023 := time.Date(2024, 1, 1, 0, 0, 0, 0, cst).Add(-time.Nanosecond)
+	for _, tc := range []struct {
+		name string
+		t    time.Time
+		want int
+	}{
+		{"before any adoption", at(2023, 2, 28), 0},
+		{"the moment of adoption", at(2023, 3, 1), 1},
+		{"the end of 2023: v4 was back-dated to December", endOf2023, 4},
+		{"November 2023: v1", at(2023, 11, 30), 1},
+		{"two adopted at one moment: the later", at(2024, 1, 5), 3},
+		{"a year later", at(2025, 1, 1), 3},
+	} {
+		if got := ps.InForceAt(tc.t); got != tc.want {
+			t.Errorf("%s: version %d, want %d", tc.name, got, tc.want)
+		}
 	}
 }
