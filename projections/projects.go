@@ -317,7 +317,7 @@ func (v *Views) applyProject(d *decoded) {
 	e := d.Data
 	pol := v.ref.policyAt(e.Occurred())
 
-	before := v.diffBefore(en, e, pol)
+	before := v.diffBefore(en, e)
 	en.p.Apply(e)
 	en.state.Store(nil)
 	if c, ok := e.(domain.DetailsCorrected); ok {
@@ -337,7 +337,7 @@ func (v *Views) applyProject(d *decoded) {
 	ps.reindex(en, e, v.ref.current)
 
 	if before != nil {
-		v.rankDiff(en, d, before, v.diffAfter(en, pol))
+		v.rankDiff(en, d, before, v.diffAfter(en))
 	} else {
 		v.rankProjectEvent(en, d, e, pol)
 	}

@@ -312,7 +312,7 @@ func (v *Views) dayValues(en *projectEntry, day int32, pol *domain.Policy) indVe
 // incrementally. Corrections can change any day; a second signing or
 // construction start (which the commands refuse, but a replay must take
 // as it comes) must not count twice.
-func (v *Views) diffBefore(en *projectEntry, e domain.Event, pol *domain.Policy) map[int32]indVec {
+func (v *Views) diffBefore(en *projectEntry, e domain.Event) map[int32]indVec {
 	switch e.(type) {
 	case domain.DetailsCorrected:
 	case domain.ContractSigned:
@@ -326,17 +326,22 @@ func (v *Views) diffBefore(en *projectEntry, e domain.Event, pol *domain.Policy)
 	default:
 		return nil
 	}
-	return v.projectDayValues(en, pol)
+	return v.projectDayValues(en)
 }
 
 // diffAfter is diffBefore's counterpart once the event is applied.
-func (v *Views) diffAfter(en *projectEntry, pol *domain.Policy) map[int32]indVec {
-	return v.projectDayValues(en, pol)
+func (v *Views) diffAfter(en *projectEntry) map[int32]indVec {
+	return v.projectDayValues(en)
 }
 
 // projectDayValues is what the project contributes on each day it
-// contributes anything, by the domain's rule.
-func (v *Views) projectDayValues(en *projectEntry, pol *domain.Policy) map[int32]indVec {
+// contributes anything, by the domain's rule, each day under the policy in
+// force when its fact occurred: the policy the fact was counted under when
+// it was applied, whatever policy is in force when a correction moves it.
+// (A correction occurs the day it is made; valuing the old days under that
+// day's policy would take back what was never counted, e.g. a USD signing
+// converted at a newer rate.)
+func (v *Views) projectDayValues(en *projectEntry) map[int32]indVec {
 	out := map[int32]indVec{}
 	if en.p.LandingUnit() == "" {
 		return out
@@ -355,7 +360,7 @@ func (v *Views) projectDayValues(en *projectEntry, pol *domain.Policy) map[int32
 		}
 		day := dayNumber(v.dateOf(t))
 		if _, ok := out[day]; !ok {
-			out[day] = v.dayValues(en, day, pol)
+			out[day] = v.dayValues(en, day, v.ref.policyAt(t))
 		}
 	}
 	return out

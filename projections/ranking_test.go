@@ -310,3 +310,64 @@ func TestRankingAnswersAreCopies(t *testing.T) {
 		t.Errorf("a caller's edits reached the next answer:\n got %s\nwant %s", again, want)
 	}
 }
+
+// TestCorrectionUnderAnEarlierPolicy: a correction made after a new policy
+// moves or changes a fact counted under the old one. Each day is valued
+// under the policy in force when its fact occurred, before and after the
+// correction, so the old day is emptied exactly and nothing goes negative
+// (DOMAIN.md "Ranking": counted by occurred date; "Policy": the rate and
+// thresholds of the version in force).
+func TestCorrectionUnderAnEarlierPolicy(t *testing.T) {
+	type want struct {
+		period string
+		vals   map[domain.Indicator]float64
+	}
+	for _, tc := range []struct {
+		name   string
+		amount domain.Money
+		edit   func(*domain.Policy)
+		field  domain.CorrectionField
+		prev   any
+		val    any
+		want   []want
+	}{{
+		name: "signed_at of a US$1.5亿 signing moved back a month after the rate fell to 6.5", amount: domain.Dollars(150_000_000),
+		edit:  func(p *domain.Policy) { p.USDCNYRate = domain.Rate(6_500_000) },
+		field: domain.FieldSignedAt, prev: day("2024-03-10"), val: day("2024-02-20"),
+		want: []want{
+			{"2024-02", map[domain.Indicator]float64{domain.IndSigned100m: 1, domain.IndSigned1b: 1, domain.IndSignedUSD100m: 1, domain.IndContractInvestment: 1_065_000_000}},
+			{"2024-03", map[domain.Indicator]float64{domain.IndSigned100m: 0, domain.IndSigned1b: 0, domain.IndSignedUSD100m: 0, domain.IndContractInvestment: 0}},
+			{"2024", map[domain.Indicator]float64{domain.IndSigned100m: 1, domain.IndSigned1b: 1, domain.IndSignedUSD100m: 1, domain.IndContractInvestment: 1_065_000_000}},
+		},
+	}, {
+		name: "¥8亿 corrected to ¥6亿 after usd100m_includes_cny was switched on", amount: yuan(8),
+		edit:  func(p *domain.Policy) { p.USD100mIncludesCNY = true },
+		field: domain.FieldContractInvestment, prev: yuan(8), val: yuan(6),
+		want: []want{
+			{"2024-03", map[domain.Indicator]float64{domain.IndSigned100m: 1, domain.IndSigned1b: 0, domain.IndSignedUSD100m: 0, domain.IndContractInvestment: 600_000_000}},
+			{"2024", map[domain.Indicator]float64{domain.IndSigned100m: 1, domain.IndSignedUSD100m: 0, domain.IndContractInvestment: 600_000_000}},
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLedger(t)
+			l.unit("A", "南湖区", domain.UnitCounty)
+			l.unit("B", "秀洲区", domain.UnitCounty)
+			id := l.report(1, "A", tc.amount, day("2024-01-05"))
+			l.sign(id, "A", tc.amount, day("2024-03-10"), domain.Commitments{})
+			pol := domain.DefaultPolicy()
+			pol.Version = 1
+			tc.edit(&pol)
+			l.policy(pol, day("2024-04-01"))
+			l.correct(id, tc.field, tc.prev, tc.val, day("2024-05-10"))
+			v := l.views()
+			for _, w := range tc.want {
+				got := rankItem(t, mustRank(t, v, RankingQuery{Period: w.period, Kind: domain.UnitCounty}), "A").Indicators
+				for ind, x := range w.vals {
+					if got[ind] != x {
+						t.Errorf("%s %s = %v, want %v", w.period, ind, got[ind], x)
+					}
+				}
+			}
+		})
+	}
+}
