@@ -292,8 +292,11 @@ func (p *Project) checkCorrectionValue(v *validator, base CorrectionField, idx i
 // correctionYears lists the assessment years whose figures a correction can
 // change (by business year of the facts involved): the signing year for the
 // contract figure and investor categories (fortune500_projects), old and new
-// years for a moved signing or start, the arrival's year for funds. Fields that
-// feed no indicator affect no year.
+// years for a moved signing or start, and for a moved production start when
+// no construction start is recorded (production then counts as the start,
+// started_projects), the arrival's year for funds. Fields that feed no
+// indicator affect no year (Jiaxing 2024 三(一); DOMAIN.md "DetailsCorrected":
+// a correction of a period whose assessment is published is flagged).
 func (s *ProjectSnapshot) correctionYears(base CorrectionField, idx int, prev, val any) []int {
 	var ys []int
 	add := func(t time.Time) {
@@ -313,6 +316,11 @@ func (s *ProjectSnapshot) correctionYears(base CorrectionField, idx int, prev, v
 	case FieldSignedAt, FieldStartedAt:
 		add(prev.(time.Time))
 		add(val.(time.Time))
+	case FieldProducingAt:
+		if s.StartedAt.IsZero() {
+			add(prev.(time.Time))
+			add(val.(time.Time))
+		}
 	case fieldFundsAmount:
 		add(s.Funds[idx].OccurredAt)
 	}
