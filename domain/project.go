@@ -570,7 +570,10 @@ func (p *Project) decideSigning(c SignContract, pol Policy, now time.Time) (Even
 	var com Commitments
 	if c.Commitments != nil {
 		com = cloneCommitments(*c.Commitments)
-		signDate := DateOf(c.OccurredAt, nil)
+		// The signing's civil date in the server's zone (now's; API.md: a
+		// date means 00:00 in the configured zone), whatever offset the
+		// caller wrote occurred_at in.
+		signDate := DateOf(c.OccurredAt, now.Location())
 		checkCommitDate := func(field string, d *Date) {
 			if d == nil {
 				return

@@ -80,6 +80,12 @@ func TestProjectStageOrder(t *testing.T) {
 		{"DOMAIN ContractSigned: commitments not before signing", nil,
 			SignContract{OccurredAt: t0, ContractInvestment: bigCNY, Agreement: AgreementFramework,
 				Commitments: &Commitments{RegisterBy: ptr(DateOf(t0, nil).AddDays(-1))}}, ErrValidation, "commitments.register_by", StageReported},
+		{"API.md dates: commitments judged against the signing's date in the server's zone, not the caller's offset", nil,
+			SignContract{OccurredAt: time.Date(2024, 6, 5, 17, 0, 0, 0, time.UTC), ContractInvestment: bigCNY, Agreement: AgreementFramework, // 06-06 01:00 CST
+				Commitments: &Commitments{RegisterBy: ptr(NewDate(2024, 6, 5))}}, ErrValidation, "commitments.register_by", StageReported},
+		{"API.md dates: a commitment on the signing's own date in the server's zone is accepted", nil,
+			SignContract{OccurredAt: time.Date(2024, 6, 5, 17, 0, 0, 0, time.UTC), ContractInvestment: bigCNY, Agreement: AgreementFramework,
+				Commitments: &Commitments{RegisterBy: ptr(NewDate(2024, 6, 6))}}, nil, "", StageSigned},
 		{"DOMAIN ContractSigned: foreign part not above the contract", nil,
 			SignContract{OccurredAt: t0, ContractInvestment: Yuan(100), ForeignInvestment: ptr(Dollars(100)), Agreement: AgreementFormal},
 			ErrValidation, "foreign_investment", StageReported},
