@@ -44,6 +44,11 @@ type reference struct {
 	// adopted, so pointers to them are shared freely.
 	current *domain.Policy
 	deflt   *domain.Policy
+	// armPol is the default policy with, of every version adopted, the
+	// shortest stale, registration and start deadlines and the longest
+	// exclusivity warning: what the supervision view arms deadline alerts
+	// with (see armStale). Replaced, never modified.
+	armPol *domain.Policy
 	// sorted is units.All(), kept between unit events (every ranking and
 	// assessment lists the units).
 	sorted atomic.Pointer[[]domain.Unit]
@@ -51,7 +56,24 @@ type reference struct {
 
 func newReference() reference {
 	return reference{unitMeta: map[domain.UnitCode]unitState{}, unitHist: map[domain.UnitCode][]unitState{},
-		targets: map[int]*domain.AnnualTargets{}, current: &defaultPolicy, deflt: &defaultPolicy}
+		targets: map[int]*domain.AnnualTargets{}, current: &defaultPolicy, deflt: &defaultPolicy, armPol: &defaultPolicy}
+}
+
+// widenArming folds an adopted version into armPol and reports whether it
+// moved any deadline earlier (every project must then be re-armed).
+func (r *reference) widenArming(pol *domain.Policy) bool {
+	a := *r.armPol // the maps are shared, never written
+	a.StaleDays = min(a.StaleDays, pol.StaleDays)
+	a.RegisterWithinDays = min(a.RegisterWithinDays, pol.RegisterWithinDays)
+	a.StartWithinDays = min(a.StartWithinDays, pol.StartWithinDays)
+	a.ExclusivityWarningDays = max(a.ExclusivityWarningDays, pol.ExclusivityWarningDays)
+	o := r.armPol
+	if a.StaleDays == o.StaleDays && a.RegisterWithinDays == o.RegisterWithinDays && a.StartWithinDays == o.StartWithinDays &&
+		a.ExclusivityWarningDays == o.ExclusivityWarningDays {
+		return false
+	}
+	r.armPol = &a
+	return true
 }
 
 // defaultPolicy is version 0, shared read-only.

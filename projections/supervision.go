@@ -156,7 +156,7 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 		}
 	case domain.NegotiationRecorded:
 		if en.armed&(1<<armLapsed) != 0 {
-			v.armExclusivity(en, pol)
+			v.armExclusivity(en)
 		}
 	case domain.SigningFiled:
 		en.filedRecorded = append(en.filedRecorded, d.RecordedAt)
@@ -166,7 +166,7 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 		v.indexSigned(en, x.OccurredAt)
 		v.setSchedule(en, x.Commitments.Funds, pol)
 	case domain.CompanyRegistered, domain.ConstructionStarted, domain.ProductionStarted:
-		v.armCommitments(en, pol)
+		v.armCommitments(en)
 	case domain.FundsArrived:
 		if m, err := x.Amount.ToCNY(pol.USDCNYRate); err == nil {
 			en.fundsCNY += m.Amount
@@ -193,8 +193,8 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 		}
 	}
 	if all {
-		v.armExclusivity(en, pol)
-		v.armCommitments(en, pol)
+		v.armExclusivity(en)
+		v.armCommitments(en)
 		if _, corrected := e.(domain.DetailsCorrected); corrected {
 			// A correction can change the signing; take the schedule from
 			// the folded state.
@@ -204,27 +204,51 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 		}
 		v.armFunds(en)
 	}
-	// stale: any event is progress (IsStale: strictly more than stale_days).
-	v.arm(en, armStale, en.p.Stage().Active(), en.lastOccurred.Add(days(pol.StaleDays)).Add(time.Nanosecond))
+	v.armStale(en)
 	if breaches {
 		v.updateBreaches(en)
 	}
 }
 
-func (v *Views) armExclusivity(en *projectEntry, pol *domain.Policy) {
+// The deadline alerts are armed under the reference's armPol, the most
+// eager of every policy version (shortest deadlines, longest warning): a
+// query judges with the policy in force at its now, which may be any of
+// them, so the moment armed must be the earliest any version allows. A
+// version that moves a deadline earlier re-arms every project
+// (rearmDeadlines); the domain's rule under the query's policy decides.
+
+// armStale: any event is progress (IsStale: strictly more than stale_days).
+func (v *Views) armStale(en *projectEntry) {
+	v.arm(en, armStale, en.p.Stage().Active(), en.lastOccurred.Add(days(v.ref.armPol.StaleDays)).Add(time.Nanosecond))
+}
+
+func (v *Views) armExclusivity(en *projectEntry) {
 	on := en.p.ExclusivityLapsed(farFuture)
 	until := en.exclusiveUntil
-	v.arm(en, armExpiring, on, until.Add(-days(pol.ExclusivityWarningDays)))
+	v.arm(en, armExpiring, on, until.Add(-days(v.ref.armPol.ExclusivityWarningDays)))
 	v.arm(en, armLapsed, on, until)
 }
 
-func (v *Views) armCommitments(en *projectEntry, pol *domain.Policy) {
+func (v *Views) armCommitments(en *projectEntry) {
+	pol := v.ref.armPol
 	on := en.p.RegistrationOverdue(farFuture, v.loc, *pol)
 	due, _ := en.p.RegistrationDue(v.loc, *pol)
 	v.arm(en, armRegistration, on, due.End(v.loc))
 	on = en.p.StartOverdue(farFuture, v.loc, *pol)
 	due, _ = en.p.StartDue(v.loc, *pol)
 	v.arm(en, armStart, on, due.End(v.loc))
+}
+
+// rearmDeadlines re-arms every project's deadline alerts after a policy
+// version moved a deadline earlier (reference.widenArming).
+func (v *Views) rearmDeadlines() {
+	for _, en := range v.proj.bySeq {
+		if en.p.Exists() {
+			v.armExclusivity(en)
+			v.armCommitments(en)
+			v.armStale(en)
+		}
+	}
 }
 
 // setSchedule keeps the contract's funds schedule, cumulative by date.

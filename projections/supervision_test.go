@@ -425,3 +425,37 @@ func TestExclusivityConflictCountedOncePerAttempt(t *testing.T) {
 		})
 	}
 }
+
+// TestAlertsAfterAPolicyShortensDeadlines: a version that shortens
+// stale_days and register_within_days opens the alerts at the new, earlier
+// deadlines for projects whose facts came before it; a query at a moment
+// still under the old version keeps the old deadlines (DOMAIN.md
+// "Supervision": each alert by the policy in force; views.md: decided by the
+// domain's rule at the query's now).
+func TestAlertsAfterAPolicyShortensDeadlines(t *testing.T) {
+	l := newLedger(t)
+	l.unit("A", "南湖区", domain.UnitCounty)
+	idle := l.report(1, "A", yuan(5), day("2024-01-05"))
+	signed := l.report(2, "A", yuan(5), day("2024-01-05"))
+	l.sign(signed, "A", yuan(5), day("2024-01-10"), domain.Commitments{})
+	pol := domain.DefaultPolicy()
+	pol.Version = 1
+	pol.StaleDays = 15
+	pol.RegisterWithinDays = 30
+	l.policy(pol, day("2024-01-12"))
+	v := l.views()
+	for _, tc := range []struct {
+		name string
+		id   string
+		now  time.Time
+		want []string
+	}{
+		{"stale after 15 days under v1 (23 days idle)", idle, day("2024-01-28"), []string{domain.AlertStale}},
+		{"registration due 30 days after signing under v1", signed, day("2024-03-01"), []string{domain.AlertRegistrationOverdue, domain.AlertStale}},
+		{"before v1, the default 30 stale days", idle, day("2024-01-11"), nil},
+	} {
+		if got := alertKinds(t, v, tc.id, tc.now); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: alerts %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

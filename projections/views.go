@@ -236,8 +236,11 @@ func (v *Views) applyOne(d *decoded) {
 					v.touch.Reference = true
 				}
 			}
-			if _, ok := e.(domain.PolicyAdopted); ok {
+			if pa, ok := e.(domain.PolicyAdopted); ok {
 				v.proj.retier(v.ref.current)
+				if v.ref.widenArming(&pa.Policy) {
+					v.rearmDeadlines()
+				}
 			}
 			if u, ok := e.(domain.UnitRegistered); ok {
 				v.rank.unitIndex(u.Code)
