@@ -193,6 +193,31 @@ func TestUnitAndPolicyRoutes(t *testing.T) {
 	if !slices.Equal(fieldNames(p), []string{"code", "kind"}) {
 		t.Fatalf("fields %v", fieldNames(p))
 	}
+	// A founding date: a real date, not in the future; shown on the unit.
+	before = w.head()
+	for _, bad := range []string{"2024-02-30", "2099-01-01", "1/3/2024"} {
+		p := w.must(http.StatusUnprocessableEntity, asAdmin, http.MethodPut, "/api/v1/units/jiashan",
+			map[string]any{"name": "嘉善县", "kind": "county", "established_on": bad}).problem(t)
+		if !slices.Equal(fieldNames(p), []string{"established_on"}) || w.head() != before {
+			t.Fatalf("established_on %q: fields %v, head %s → %s", bad, fieldNames(p), before, w.head())
+		}
+	}
+	w.must(http.StatusCreated, asAdmin, http.MethodPut, "/api/v1/units/jiashan", map[string]any{"name": "嘉善县", "kind": "county", "established_on": "2024-07-01"})
+	var units struct {
+		Items []map[string]any `json:"items"`
+	}
+	w.get(asCentre, "/api/v1/units").into(t, &units)
+	found := false
+	for _, u := range units.Items {
+		if u["code"] == "jiashan" {
+			found = u["established_on"] == "2024-07-01"
+		} else if _, ok := u["established_on"]; ok {
+			t.Fatalf("unit %v shows a founding date it was not given", u)
+		}
+	}
+	if !found {
+		t.Fatalf("GET /units does not show jiashan established on 2024-07-01: %+v", units.Items)
+	}
 
 	// The policy: read it, change one rule, PUT it back (without version).
 	var pol map[string]any

@@ -128,8 +128,9 @@ func occurred(v *Validator, s string) time.Time {
 // ---- units, policy, targets ----
 
 type unitBody struct {
-	Name string `json:"name"`
-	Kind string `json:"kind"`
+	Name          string `json:"name"`
+	Kind          string `json:"kind"`
+	EstablishedOn string `json:"established_on"`
 }
 
 func (h *handlers) putUnit(c echo.Context) error {
@@ -141,11 +142,15 @@ func (h *handlers) putUnit(c echo.Context) error {
 	code := r.v.UnitSyntax("code", c.Param("code"))
 	name := r.v.Required("name", body.Name)
 	kind := enum(r.v, "kind", body.Kind, true, domain.UnitKinds())
+	var established domain.Date
+	if t, ok := r.v.PastDate("established_on", body.EstablishedOn, false); ok && !t.IsZero() {
+		established = domain.DateOf(t, r.v.Location())
+	}
 	if err := r.v.Err(); err != nil {
 		return err
 	}
 	return r.answer(h.d.Commands.RegisterUnit.Handle(r.ctx(), commands.RegisterUnit{
-		Code: domain.UnitCode(code), Name: name, Kind: kind, Meta: r.meta}))
+		Code: domain.UnitCode(code), Name: name, Kind: kind, EstablishedOn: established, Meta: r.meta}))
 }
 
 // policyBody is the policy document of PUT /policy. Every rule is a pointer

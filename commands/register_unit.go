@@ -8,14 +8,16 @@ import (
 )
 
 // RegisterUnit is PUT /api/v1/units/{code}: registers a unit or updates its
-// name or kind (admin or centre). Code is the path's {code}. The stream is the
+// name, kind or founding date (admin or centre). Code is the path's {code}. The stream is the
 // single "units" stream, so Result.Version (and If-Match) is that stream's
 // version; an identical PUT records nothing.
 type RegisterUnit struct {
 	Code domain.UnitCode `json:"code"`
 	Name string          `json:"name"`
 	Kind domain.UnitKind `json:"kind"`
-	Meta Meta            `json:"-"`
+	// EstablishedOn: see domain.Unit (zero: took part from the start).
+	EstablishedOn domain.Date `json:"established_on,omitzero"`
+	Meta          Meta        `json:"-"`
 }
 
 // Operation is OpRegisterUnit.
@@ -33,7 +35,7 @@ func (h registerUnitHandler) Handle(ctx context.Context, c RegisterUnit) (Result
 			id:     string(c.Code),
 			state:  func() *domain.Units { return &domain.Units{} },
 			decide: func(_ context.Context, u *domain.Units, now time.Time) ([]domain.Event, error) {
-				return u.Decide(domain.RegisterUnit{Code: c.Code, Name: c.Name, Kind: c.Kind}, now)
+				return u.Decide(domain.RegisterUnit{Code: c.Code, Name: c.Name, Kind: c.Kind, EstablishedOn: c.EstablishedOn}, now)
 			},
 			finish: func(r *Result, _ *domain.Units, appended []domain.Event) {
 				for _, ev := range appended {

@@ -335,19 +335,21 @@ type AnnualTargetsSet struct {
 
 // UnitRegistered adds a unit.
 type UnitRegistered struct {
-	Code       UnitCode  `json:"code"`
-	Name       string    `json:"name"`
-	Kind       UnitKind  `json:"kind"`
-	OccurredAt time.Time `json:"occurred_at"`
+	Code          UnitCode  `json:"code"`
+	Name          string    `json:"name"`
+	Kind          UnitKind  `json:"kind"`
+	EstablishedOn Date      `json:"established_on,omitzero"`
+	OccurredAt    time.Time `json:"occurred_at"`
 }
 
 // UnitUpdated changes a registered unit's name or kind (a re-PUT that changes
 // something; an identical re-PUT records nothing).
 type UnitUpdated struct {
-	Code       UnitCode  `json:"code"`
-	Name       string    `json:"name"`
-	Kind       UnitKind  `json:"kind"`
-	OccurredAt time.Time `json:"occurred_at"`
+	Code          UnitCode  `json:"code"`
+	Name          string    `json:"name"`
+	Kind          UnitKind  `json:"kind"`
+	EstablishedOn Date      `json:"established_on,omitzero"`
+	OccurredAt    time.Time `json:"occurred_at"`
 }
 
 // PolicyAdopted adopts a new policy version; every earlier version stays

@@ -15,9 +15,9 @@ type Units struct {
 func (u *Units) Apply(e Event) {
 	switch e := Unwrap(e).(type) {
 	case UnitRegistered:
-		u.put(Unit{Code: e.Code, Name: e.Name, Kind: e.Kind})
+		u.put(Unit{Code: e.Code, Name: e.Name, Kind: e.Kind, EstablishedOn: e.EstablishedOn})
 	case UnitUpdated:
-		u.put(Unit{Code: e.Code, Name: e.Name, Kind: e.Kind})
+		u.put(Unit{Code: e.Code, Name: e.Name, Kind: e.Kind, EstablishedOn: e.EstablishedOn})
 	}
 }
 
@@ -67,15 +67,19 @@ func (u *Units) Require(field string, code UnitCode) error {
 
 // RegisterUnit is PUT /units/{code}.
 type RegisterUnit struct {
-	Code UnitCode `json:"-"`
-	Name string   `json:"name"`
-	Kind UnitKind `json:"kind"`
+	Code          UnitCode `json:"-"`
+	Name          string   `json:"name"`
+	Kind          UnitKind `json:"kind"`
+	EstablishedOn Date     `json:"established_on,omitzero"`
 }
 
-// Decide registers a unit or, for a known code, updates its name or kind. The
-// name is any non-empty text (Chinese welcome, e.g. 南湖区); the kind is one of
-// county, park, department, centre (DOMAIN.md "Units, roles, actors"). A PUT
-// that changes nothing records nothing.
+// Decide registers a unit or, for a known code, updates its name, kind or
+// founding date. The name is any non-empty text (Chinese welcome, e.g.
+// 南湖区); the kind is one of county, park, department, centre (DOMAIN.md
+// "Units, roles, actors"); established_on, when given, is a real date not
+// after today (a unit is registered once it exists). A PUT replaces the
+// unit: one without established_on clears it. A PUT that changes nothing
+// records nothing.
 func (u *Units) Decide(cmd RegisterUnit, now time.Time) ([]Event, error) {
 	var v validator
 	v.addErr("code", cmd.Code.Validate("code"))
@@ -85,15 +89,22 @@ func (u *Units) Decide(cmd RegisterUnit, now time.Time) ([]Event, error) {
 	} else if !cmd.Kind.Valid() {
 		v.add("kind", "unknown", "must be county, park, department or centre")
 	}
+	if d := cmd.EstablishedOn; !d.IsZero() {
+		if !d.Valid() {
+			v.add("established_on", "format", "must be a real date YYYY-MM-DD")
+		} else if d.After(DateOf(now, now.Location())) {
+			v.add("established_on", "future", "lies in the future")
+		}
+	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	cur, ok := u.byCode[cmd.Code]
 	switch {
 	case !ok:
-		return []Event{UnitRegistered{Code: cmd.Code, Name: cmd.Name, Kind: cmd.Kind, OccurredAt: now}}, nil
-	case cur.Name == cmd.Name && cur.Kind == cmd.Kind:
+		return []Event{UnitRegistered{Code: cmd.Code, Name: cmd.Name, Kind: cmd.Kind, EstablishedOn: cmd.EstablishedOn, OccurredAt: now}}, nil
+	case cur.Name == cmd.Name && cur.Kind == cmd.Kind && cur.EstablishedOn == cmd.EstablishedOn:
 		return nil, nil
 	}
-	return []Event{UnitUpdated{Code: cmd.Code, Name: cmd.Name, Kind: cmd.Kind, OccurredAt: now}}, nil
+	return []Event{UnitUpdated{Code: cmd.Code, Name: cmd.Name, Kind: cmd.Kind, EstablishedOn: cmd.EstablishedOn, OccurredAt: now}}, nil
 }

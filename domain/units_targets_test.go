@@ -28,6 +28,19 @@ func TestUnits(t *testing.T) {
 	if x, _ := u.Get("nanhu"); x.Name != "嘉兴市南湖区" {
 		t.Fatal(x)
 	}
+	// A founding date is part of the unit: setting it records an update,
+	// sending it again records nothing, leaving it out (a PUT replaces)
+	// clears it.
+	founded := DateOf(now, now.Location())
+	for i, c := range []struct {
+		on   Date
+		want int
+	}{{founded, 1}, {founded, 0}, {Date{}, 1}} {
+		evs, err := decide(RegisterUnit{Code: "nanhu", Name: "嘉兴市南湖区", Kind: UnitCounty, EstablishedOn: c.on})
+		if x, _ := u.Get("nanhu"); err != nil || len(evs) != c.want || x.EstablishedOn != c.on {
+			t.Fatalf("step %d: %v %v, unit %+v", i, evs, err, x)
+		}
+	}
 	for _, c := range []struct {
 		name  string
 		cmd   RegisterUnit
@@ -36,6 +49,8 @@ func TestUnits(t *testing.T) {
 		{"unit code syntax", RegisterUnit{Code: "南湖", Name: "南湖区", Kind: UnitCounty}, "code"},
 		{"name required", RegisterUnit{Code: "x", Name: " ", Kind: UnitCounty}, "name"},
 		{"kind known (Suzhou 一: 县区 / 市管园区)", RegisterUnit{Code: "x", Name: "x", Kind: "province"}, "kind"},
+		{"DOMAIN Assessment: a founding date is a real date", RegisterUnit{Code: "x", Name: "x", Kind: UnitPark, EstablishedOn: Date{Year: 2024, Month: 2, Day: 30}}, "established_on"},
+		{"DOMAIN Assessment: a unit is registered once it exists, not before", RegisterUnit{Code: "x", Name: "x", Kind: UnitPark, EstablishedOn: DateOf(now, now.Location()).AddDays(1)}, "established_on"},
 	} {
 		_, err := u.Decide(c.cmd, now)
 		wantErr(t, err, ErrValidation, c.field)

@@ -55,6 +55,11 @@ type Unit struct {
 	Code UnitCode `json:"code"`
 	Name string   `json:"name"`
 	Kind UnitKind `json:"kind"`
+	// EstablishedOn is when the unit was set up, when it was set up after
+	// the ledger began (a new park): rankings and assessments leave it out
+	// of periods that ended before it. Zero: it took part from the start
+	// (registering a unit dates its entry in the ledger, not its founding).
+	EstablishedOn Date `json:"established_on,omitzero"`
 }
 
 // Role is what an actor may do (DOMAIN.md "Units, roles, actors"); the table of

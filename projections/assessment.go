@@ -152,12 +152,13 @@ func cloneAssessment(rs []domain.AssessmentResult) []domain.AssessmentResult {
 func (v *Views) assessYear(year int, pol *domain.Policy, k known) []domain.AssessmentResult {
 	all := v.ref.unitsKnown(k)
 	units := make([]domain.Unit, 0, len(all))
+	per := domain.YearPeriod(year, v.loc)
 	for _, u := range all {
-		if u.Kind != domain.UnitCentre {
+		if u.Kind != domain.UnitCentre && v.takesPart(&u, per.To) {
 			units = append(units, u)
 		}
 	}
-	vals := v.unitValues(domain.YearPeriod(year, v.loc), pol, k, v.rankIDs(units))
+	vals := v.unitValues(per, pol, k, v.rankIDs(units))
 	targets := make(map[domain.UnitCode]map[domain.Indicator]float64, len(units))
 	for _, t := range v.asm.targets[year] {
 		if k.keeps(t.occurred, t.recorded) {

@@ -317,3 +317,78 @@ func TestAssessmentPublishedNamesFollowUnits(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestUnitSetUpLater: a park established on 1 March 2024 takes no part in
+// 2023's ranking or assessment, so it is not "last in its group two years
+// running" in 2024 (DOMAIN.md "Assessment"). A unit registered in 2024
+// without a founding date took part from the start: its imported 2023
+// 台账 counts, and so does 2023 for a unit with nothing in it.
+func TestUnitSetUpLater(t *testing.T) {
+	l := newLedger(t)
+	l.unit("A", "南湖区", domain.UnitCounty)
+	l.unit("B", "秀洲区", domain.UnitCounty)
+	for _, y := range []int{2023, 2024} {
+		for _, u := range []string{"A", "B", "C"} {
+			l.targets(y, u, map[domain.Indicator]float64{domain.IndSigned1b: 1})
+		}
+	}
+	a := l.report(1, "A", yuan(20), day("2023-01-05"))
+	l.sign(a, "A", yuan(20), day("2023-02-10"), domain.Commitments{})
+	b := l.report(2, "B", yuan(5), day("2023-01-05"))
+	l.sign(b, "B", yuan(5), day("2023-02-10"), domain.Commitments{})
+	l.add(domain.StreamUnits, domain.UnitRegistered{Code: "C", Name: "新设园区", Kind: domain.UnitCounty,
+		EstablishedOn: domain.NewDate(2024, 3, 1), OccurredAt: day("2024-03-01")})
+	// D and E are entered in the ledger in 2024 too, with no founding date:
+	// D's 台账 imported from 2023 credits it with a signing then; E has
+	// nothing in 2023.
+	l.add(domain.StreamUnits, domain.UnitRegistered{Code: "D", Name: "南湖高新区", Kind: domain.UnitCounty, OccurredAt: day("2024-03-01")})
+	l.add(domain.StreamUnits, domain.UnitRegistered{Code: "E", Name: "海盐县", Kind: domain.UnitCounty, OccurredAt: day("2024-03-01")})
+	d := l.report(5, "D", yuan(3), day("2023-05-05"))
+	l.sign(d, "D", yuan(3), day("2023-06-10"), domain.Commitments{})
+	a2 := l.report(3, "A", yuan(20), day("2024-03-05"))
+	l.sign(a2, "A", yuan(20), day("2024-04-10"), domain.Commitments{})
+	b2 := l.report(4, "B", yuan(5), day("2024-03-05"))
+	l.sign(b2, "B", yuan(5), day("2024-04-10"), domain.Commitments{})
+	v := l.views()
+
+	units := func(period string) []domain.UnitCode {
+		var out []domain.UnitCode
+		for _, it := range mustRank(t, v, RankingQuery{Period: period, Kind: domain.UnitCounty}).Items {
+			out = append(out, it.Unit)
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, tc := range []struct {
+		period string
+		want   []domain.UnitCode
+	}{
+		{"2023", []domain.UnitCode{"A", "B", "D", "E"}},
+		{"2024-02", []domain.UnitCode{"A", "B", "D", "E"}},
+		{"2024-03", []domain.UnitCode{"A", "B", "C", "D", "E"}},
+		{"2024-Q1", []domain.UnitCode{"A", "B", "C", "D", "E"}},
+		{"2024", []domain.UnitCode{"A", "B", "C", "D", "E"}},
+	} {
+		if got := units(tc.period); !slices.Equal(got, tc.want) {
+			t.Errorf("ranking %s ranks %v, want %v", tc.period, got, tc.want)
+		}
+	}
+	res, err := v.Assessment(AssessmentQuery{Year: 2024, Kind: domain.UnitCounty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range res.Items {
+		if it.Unit == "C" && slices.Contains(it.Flags, domain.FlagAdmonish) {
+			t.Errorf("C, set up in 2024, is admonished for 2023: %+v", it)
+		}
+	}
+	res, err = v.Assessment(AssessmentQuery{Year: 2023, Kind: domain.UnitCounty})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range res.Items {
+		if it.Unit == "C" {
+			t.Errorf("C is assessed for 2023, before it existed: %+v", it)
+		}
+	}
+}

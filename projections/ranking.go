@@ -115,6 +115,18 @@ type rankingState struct {
 
 func newRankingState() rankingState { return rankingState{idx: map[domain.UnitCode]uint16{}} }
 
+// takesPart reports whether a unit is ranked and assessed in a period
+// ending at to: unless the unit states it was set up later
+// (domain.Unit.EstablishedOn), it took part from the start. A new park is
+// then not ranked, nor flagged last, in years before it existed (DOMAIN.md
+// "Assessment": last in its group two years running). The registration's
+// own date cannot tell: it dates the unit's entry in the ledger, and a city
+// that registers its units today and imports its older 台账 ranks them in
+// the imported years.
+func (v *Views) takesPart(u *domain.Unit, to time.Time) bool {
+	return u.EstablishedOn.IsZero() || u.EstablishedOn.Start(v.loc).Before(to)
+}
+
 func (rs *rankingState) unitIndex(code domain.UnitCode) uint16 {
 	if i, ok := rs.idx[code]; ok {
 		return i
@@ -588,7 +600,8 @@ func indicatorMap(vec *indVec) map[domain.Indicator]float64 {
 
 // periodRanking is one period's ranking of a query's units: the policy in
 // force at the period's end, the units' values and their places (rows
-// index the units), and whether anything was counted at all.
+// index the units; a unit that takes no part in the period has none), and
+// whether anything was counted at all.
 type periodRanking struct {
 	pol    *domain.Policy
 	vals   []indVec
@@ -602,15 +615,24 @@ type periodRanking struct {
 func (v *Views) rankPeriod(per domain.Period, units []domain.Unit, ids []uint16, k known) periodRanking {
 	pol := v.ref.policyFor(per.To, k)
 	vals := v.unitValues(per, pol, k, ids)
-	rows := make([]domain.RankingRow, len(units))
+	rows := make([]domain.RankingRow, 0, len(units))
+	unitOf := make([]int, 0, len(units)) // row → index in units
 	active := false
 	for i, u := range units {
+		if !v.takesPart(&u, per.To) {
+			continue
+		}
 		for _, x := range vals[i] {
 			active = active || x != 0
 		}
-		rows[i] = domain.RankingRow{Unit: u.Code, Kind: u.Kind, Values: vals[i][:]}
+		rows = append(rows, domain.RankingRow{Unit: u.Code, Kind: u.Kind, Values: vals[i][:]})
+		unitOf = append(unitOf, i)
 	}
-	return periodRanking{pol: pol, vals: vals, ranked: domain.RankRows(rows, indicatorList, pol.RankingWeights), active: active}
+	ranked := domain.RankRows(rows, indicatorList, pol.RankingWeights)
+	for i := range ranked {
+		ranked[i].Row = unitOf[ranked[i].Row]
+	}
+	return periodRanking{pol: pol, vals: vals, ranked: ranked, active: active}
 }
 
 // rankIDs are the units' indices in the ranking view, noUnit for a unit

@@ -84,13 +84,14 @@ func (r *reference) apply(d *decoded) bool {
 	case domain.UnitRegistered:
 		r.units.Apply(e)
 		r.sorted.Store(nil)
-		r.unitMeta[e.Code] = unitState{unit: domain.Unit{Code: e.Code, Name: e.Name, Kind: e.Kind}, since: e.OccurredAt, recordedAt: d.RecordedAt}
-		r.unitHist[e.Code] = append(r.unitHist[e.Code], unitState{unit: domain.Unit{Code: e.Code, Name: e.Name, Kind: e.Kind}, since: e.OccurredAt, recordedAt: d.RecordedAt})
+		u := domain.Unit{Code: e.Code, Name: e.Name, Kind: e.Kind, EstablishedOn: e.EstablishedOn}
+		r.unitMeta[e.Code] = unitState{unit: u, since: e.OccurredAt, recordedAt: d.RecordedAt}
+		r.unitHist[e.Code] = append(r.unitHist[e.Code], unitState{unit: u, since: e.OccurredAt, recordedAt: d.RecordedAt})
 	case domain.UnitUpdated:
 		r.units.Apply(e)
 		r.sorted.Store(nil)
 		m := r.unitMeta[e.Code]
-		m.unit = domain.Unit{Code: e.Code, Name: e.Name, Kind: e.Kind}
+		m.unit = domain.Unit{Code: e.Code, Name: e.Name, Kind: e.Kind, EstablishedOn: e.EstablishedOn}
 		if m.since.IsZero() {
 			m.since, m.recordedAt = e.OccurredAt, d.RecordedAt
 		}
@@ -220,9 +221,19 @@ func (r *reference) targetsOf(year int, unit domain.UnitCode) map[domain.Indicat
 
 // UnitItem is a unit as GET /units answers it.
 type UnitItem struct {
-	Code domain.UnitCode `json:"code"`
-	Name string          `json:"name"`
-	Kind domain.UnitKind `json:"kind"`
+	Code          domain.UnitCode `json:"code"`
+	Name          string          `json:"name"`
+	Kind          domain.UnitKind `json:"kind"`
+	EstablishedOn *domain.Date    `json:"established_on,omitempty"`
+}
+
+func unitItem(u domain.Unit) UnitItem {
+	it := UnitItem{Code: u.Code, Name: u.Name, Kind: u.Kind}
+	if !u.EstablishedOn.IsZero() {
+		d := u.EstablishedOn
+		it.EstablishedOn = &d
+	}
+	return it
 }
 
 // UnitsResult lists the registered units.
@@ -238,7 +249,7 @@ func (v *Views) Units() UnitsResult {
 	all := v.ref.units.All()
 	out := UnitsResult{Position: v.pos, Items: make([]UnitItem, len(all))}
 	for i, u := range all {
-		out.Items[i] = UnitItem{Code: u.Code, Name: u.Name, Kind: u.Kind}
+		out.Items[i] = unitItem(u)
 	}
 	return out
 }
@@ -248,7 +259,7 @@ func (v *Views) Unit(code domain.UnitCode) (UnitItem, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	u, ok := v.ref.units.Get(code)
-	return UnitItem{Code: u.Code, Name: u.Name, Kind: u.Kind}, ok
+	return unitItem(u), ok
 }
 
 // PolicyItem is one policy version with when it was adopted.
