@@ -107,7 +107,7 @@ func checkFold(t *testing.T, data []byte) {
 		a.ExclusivityExpiring(now, pol)
 		a.ExclusivityLapsed(now)
 		a.FulfilmentAt(now, shanghai, pol)
-		_, _ = ComputeRates([]*Project{a}, y2024, now, shanghai, pol)
+		_, _ = ComputeRates([]*Project{a}, y2024, now, shanghai, pol, nil)
 		rec := make([]RecordedEvent, len(events))
 		for i, e := range events {
 			rec[i] = RecordedEvent{Position: strconv.Itoa(i), RecordedAt: now.Add(time.Duration(i) * time.Minute), Event: e}

@@ -279,7 +279,17 @@ func ratio(n, d int) (float64, bool) {
 // ComputeRates computes the Suzhou 五(五) rates over the projects signed in per,
 // judged at instant at (facts after at are ignored). Terminated projects stay
 // in: a signed project that never started lowers the start rate.
-func ComputeRates(projects []*Project, per Period, at time.Time, loc *time.Location, pol Policy) (Rates, error) {
+//
+// rateAt gives the USD→CNY rate in force at a moment: the contract figure is
+// converted at the rate of the day it was signed or last amended, each
+// arrival of funds at the rate of its own day (DOMAIN.md "Tiers": USD
+// amounts are converted at the policy's rate — the policy in force when the
+// fact occurred, as the ranking counts them, so both views show one yuan
+// figure for the same facts). Nil converts everything at pol's rate.
+func ComputeRates(projects []*Project, per Period, at time.Time, loc *time.Location, pol Policy, rateAt func(time.Time) Rate) (Rates, error) {
+	if rateAt == nil {
+		rateAt = func(time.Time) Rate { return pol.USDCNYRate }
+	}
 	r := Rates{FundsArrived: Yuan(0), Contracted: Yuan(0)}
 	for _, p := range projects {
 		if p == nil || p.s.Signing == nil || !per.Contains(p.s.SignedAt) || p.s.SignedAt.After(at) {
@@ -295,25 +305,30 @@ func ComputeRates(projects []*Project, per Period, at time.Time, loc *time.Locat
 				r.FulfilmentMet++
 			}
 		}
-		contract := p.s.Signing.ContractInvestment
+		contract, when := p.s.Signing.ContractInvestment, p.s.SignedAt
 		for _, a := range p.s.Amendments {
 			if !a.OccurredAt.After(at) {
-				contract = a.ContractInvestment
+				contract, when = a.ContractInvestment, a.OccurredAt
 			}
 		}
-		c, err := contract.ToCNY(pol.USDCNYRate)
+		c, err := contract.ToCNY(rateAt(when))
 		if err != nil {
 			return Rates{}, err
 		}
 		if r.Contracted, err = r.Contracted.Add(c); err != nil {
 			return Rates{}, err
 		}
-		got, err := p.FundsArrivedTotal(at.Add(time.Nanosecond), pol)
-		if err != nil {
-			return Rates{}, err
-		}
-		if r.FundsArrived, err = r.FundsArrived.Add(got); err != nil {
-			return Rates{}, err
+		for _, f := range p.s.Funds {
+			if f.OccurredAt.After(at) {
+				continue
+			}
+			m, err := f.Amount.ToCNY(rateAt(f.OccurredAt))
+			if err != nil {
+				return Rates{}, err
+			}
+			if r.FundsArrived, err = r.FundsArrived.Add(m); err != nil {
+				return Rates{}, err
+			}
 		}
 	}
 	return r, nil

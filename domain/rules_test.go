@@ -185,7 +185,7 @@ func TestRates(t *testing.T) {
 	late := mk(at("2024-01-12T10:00:00+08:00"), RegisterCompany{OccurredAt: at("2024-03-05T10:00:00+08:00"), CompanyUSCC: usccA})
 	notDue := mk(at("2024-01-15T10:00:00+08:00"))
 	notDue.s.Signing.Commitments.RegisterBy = ptr(MustDate("2024-12-01"))
-	r, err := ComputeRates([]*Project{met, late, notDue}, y, at("2024-05-01T00:00:00+08:00"), shanghai, pol)
+	r, err := ComputeRates([]*Project{met, late, notDue}, y, at("2024-05-01T00:00:00+08:00"), shanghai, pol, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,9 +202,35 @@ func TestRates(t *testing.T) {
 		t.Fatalf("funds rate %v", f)
 	}
 	// As of an earlier moment, later facts do not count.
-	r2, _ := ComputeRates([]*Project{met, late, notDue}, y, at("2024-03-10T12:00:00+08:00"), shanghai, pol)
+	r2, _ := ComputeRates([]*Project{met, late, notDue}, y, at("2024-03-10T12:00:00+08:00"), shanghai, pol, nil)
 	if r2.Started != 1 || r2.FundsArrived.Amount != 0 {
 		t.Fatalf("as of 03-10: %+v", r2)
+	}
+
+	// DOMAIN Tiers: USD converted at the rate in force when each fact
+	// occurred — 7.1 until April, 6.5 from then.
+	rateAt := func(t time.Time) Rate {
+		if t.Before(at("2024-04-01T00:00:00+08:00")) {
+			return 7_100_000
+		}
+		return 6_500_000
+	}
+	usd := reported(t, bigCNY)
+	must(t, usd, sign(at("2024-03-10T10:00:00+08:00"), Dollars(100_000_000)))
+	must(t, usd, RecordFunds{OccurredAt: at("2024-03-20T10:00:00+08:00"), Amount: Dollars(20_000_000), Source: FundsForeign})
+	must(t, usd, RecordFunds{OccurredAt: at("2024-05-02T10:00:00+08:00"), Amount: Dollars(10_000_000), Source: FundsForeign})
+	for _, tc := range []struct {
+		name            string
+		rateAt          func(time.Time) Rate
+		contract, funds int64
+	}{
+		{"each fact at its own day's rate", rateAt, 710_000_000, 142_000_000 + 65_000_000},
+		{"no rate function: the policy's rate for all", nil, 710_000_000, 213_000_000},
+	} {
+		r, err := ComputeRates([]*Project{usd}, y, at("2024-06-01T00:00:00+08:00"), shanghai, pol, tc.rateAt)
+		if err != nil || r.Contracted != Yuan(tc.contract) || r.FundsArrived != Yuan(tc.funds) {
+			t.Errorf("%s: funds %v of %v (%v), want %d of %d", tc.name, r.FundsArrived, r.Contracted, err, tc.funds, tc.contract)
+		}
 	}
 }
 

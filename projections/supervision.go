@@ -251,6 +251,10 @@ func (v *Views) rearmDeadlines() {
 	}
 }
 
+// rateAt is the USD→CNY rate of the policy in force at t (the rate the
+// ranking converted the fact at).
+func (v *Views) rateAt(t time.Time) domain.Rate { return v.ref.policyAt(t).USDCNYRate }
+
 // setSchedule keeps the contract's funds schedule, cumulative by date.
 func (v *Views) setSchedule(en *projectEntry, funds []domain.FundsMilestone, pol *domain.Policy) {
 	en.schedule = nil
@@ -934,7 +938,7 @@ func (v *Views) Rates(year int, unit domain.UnitCode, now time.Time) (RatesResul
 		for i, s := range seqs {
 			projects[i] = &v.proj.bySeq[s].p
 		}
-		r, err := domain.ComputeRates(projects, per, now, v.loc, *pol)
+		r, err := domain.ComputeRates(projects, per, now, v.loc, *pol, v.rateAt)
 		if err != nil {
 			return RatesResult{}, err
 		}

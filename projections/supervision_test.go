@@ -459,3 +459,30 @@ func TestAlertsAfterAPolicyShortensDeadlines(t *testing.T) {
 		}
 	}
 }
+
+// TestRatesConvertLikeTheRanking: the 资金到位率 and the ranking convert a
+// USD contract and its funds at the rate in force when each occurred, so
+// both views show the same yuan for the same facts after the rate changes.
+func TestRatesConvertLikeTheRanking(t *testing.T) {
+	l := newLedger(t)
+	l.unit("A", "南湖区", domain.UnitCounty)
+	id := l.report(1, "A", domain.Dollars(150_000_000), day("2024-01-05"))
+	l.sign(id, "A", domain.Dollars(150_000_000), day("2024-03-10"), domain.Commitments{})
+	l.funds(id, domain.Dollars(50_000_000), domain.FundsForeign, day("2024-04-10"))
+	pol := domain.DefaultPolicy()
+	pol.Version = 1
+	pol.USDCNYRate = domain.Rate(6_500_000)
+	l.policy(pol, day("2024-06-01"))
+	v := l.views()
+	ind := rankItem(t, mustRank(t, v, RankingQuery{Period: "2024", Kind: domain.UnitCounty}), "A").Indicators
+	rates, err := v.Rates(2024, "A", day("2024-07-01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rates.Items[0].Funds
+	if f.Denominator != domain.Yuan(1_065_000_000) || f.Numerator != domain.Yuan(355_000_000) ||
+		ind[domain.IndContractInvestment] != 1_065_000_000 || ind[domain.IndFundsArrived] != 355_000_000 {
+		t.Fatalf("rates funds %v / %v, ranking funds %v / contract %v; want ¥3.55亿 / ¥10.65亿 in both (rate 7.1 when they occurred)",
+			f.Numerator, f.Denominator, ind[domain.IndFundsArrived], ind[domain.IndContractInvestment])
+	}
+}
