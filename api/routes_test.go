@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -265,7 +266,7 @@ func TestSupervisionRoutes(t *testing.T) {
 	oid := w.must(http.StatusCreated, asCentre, http.MethodPost, "/api/v1/supervision/orders", order).result(t).ID
 
 	w.must(http.StatusForbidden, asStaff, http.MethodPost, "/api/v1/supervision/orders", order)
-	progress := map[string]any{"occurred_at": rfc(2025, 1, 15, 9), "summary": "已完成尽调"}
+	progress := map[string]any{"occurred_at": rfc(2025, 1, 15, 10), "summary": "已完成尽调"} // the moment of issue
 	w.must(http.StatusOK, asStaff, http.MethodPost, "/api/v1/supervision/orders/"+oid+"/progress", progress)
 	w.must(http.StatusForbidden, asOtherStaff, http.MethodPost, "/api/v1/supervision/orders/"+oid+"/progress", progress)
 	w.must(http.StatusNotFound, asCentre, http.MethodPost, "/api/v1/supervision/orders/"+uuidFor(7)+"/progress", progress)
@@ -546,12 +547,14 @@ func TestConsistencyHeaders(t *testing.T) {
 		t.Fatalf("%+v", p)
 	}
 	funds := "/api/v1/projects/" + r.ID + "/negotiations"
-	w.must(http.StatusPreconditionFailed, asStaff, http.MethodPost, funds, validNegotiation, "If-Match", `"4"`)
+	talks := maps.Clone(validNegotiation)
+	talks["occurred_at"] = rfc(2025, 1, 12, 10) // after the report
+	w.must(http.StatusPreconditionFailed, asStaff, http.MethodPost, funds, talks, "If-Match", `"4"`)
 	if w.head() != before {
 		t.Fatal("a stale If-Match appended")
 	}
-	w.must(http.StatusOK, asStaff, http.MethodPost, funds, validNegotiation, "If-Match", `"1"`)
-	w.must(http.StatusUnprocessableEntity, asStaff, http.MethodPost, funds, validNegotiation, "If-Match", `1`)
+	w.must(http.StatusOK, asStaff, http.MethodPost, funds, talks, "If-Match", `"1"`)
+	w.must(http.StatusUnprocessableEntity, asStaff, http.MethodPost, funds, talks, "If-Match", `1`)
 	w.must(http.StatusUnprocessableEntity, asLeader, http.MethodGet, "/api/v1/units?min_position=99999999", nil)
 }
 

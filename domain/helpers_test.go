@@ -58,7 +58,14 @@ func reportCmd(id string, unit UnitCode, planned Money, occurred time.Time) Repo
 // reported returns a project reported by unit "nanhu" 10 days before now.
 func reported(t testing.TB, planned Money) *Project {
 	t.Helper()
-	d, err := DecideReport(reportCmd(pid1, "nanhu", planned, now.Add(-day(10))), nil, DefaultPolicy(), now)
+	return reportedOn(t, planned, now.Add(-day(10)))
+}
+
+// reportedOn returns a project reported by unit "nanhu" at when (a fixture
+// whose later facts are dated earlier than reported's).
+func reportedOn(t testing.TB, planned Money, when time.Time) *Project {
+	t.Helper()
+	d, err := DecideReport(reportCmd(pid1, "nanhu", planned, when), nil, DefaultPolicy(), now)
 	if err != nil {
 		t.Fatalf("report: %v", err)
 	}

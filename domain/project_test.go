@@ -35,6 +35,18 @@ func TestProjectStageOrder(t *testing.T) {
 		{"DOMAIN lifecycle: first negotiation moves reported→negotiating", nil, negotiat, nil, "", StageNegotiating},
 		{"DOMAIN lifecycle: later negotiation keeps the stage", []ProjectCommand{negotiat, signIt}, negotiat, nil, "", StageSigned},
 		{"DOMAIN lifecycle: skip forward, signed at the first meeting", nil, signIt, nil, "", StageSigned},
+		{"DOMAIN lifecycle: a negotiation dated before the report is out of order", nil,
+			RecordNegotiation{OccurredAt: now.Add(-day(11)), LeaderLevel: LeaderDeputy, Summary: "x"}, ErrValidation, "occurred_at", StageReported},
+		{"DOMAIN lifecycle: an earlier round recorded late, after the report, is accepted", []ProjectCommand{signIt},
+			RecordNegotiation{OccurredAt: now.Add(-day(10)).Add(time.Hour), LeaderLevel: LeaderDeputy, Summary: "补录首轮洽谈"}, nil, "", StageSigned},
+		{"DOMAIN lifecycle: a signing dated before the report is out of order", nil,
+			sign(now.Add(-day(11)), bigCNY), ErrValidation, "occurred_at", StageReported},
+		{"DOMAIN lifecycle: a transfer dated before the report is out of order", nil,
+			TransferProject{ToUnit: "xiuzhou", Reason: "x", OccurredAt: now.Add(-day(11))}, ErrValidation, "occurred_at", StageReported},
+		{"Suzhou 五(五): funds arrive under the contract, not before the signing", []ProjectCommand{signIt},
+			RecordFunds{OccurredAt: t0.Add(day(1)).Add(-time.Hour), Amount: Yuan(1), Source: FundsDomestic}, ErrValidation, "occurred_at", StageSigned},
+		{"Suzhou 五(五): funds on the signing's moment are accepted", []ProjectCommand{signIt},
+			RecordFunds{OccurredAt: t0.Add(day(1)), Amount: Yuan(1), Source: FundsDomestic}, nil, "", StageSigned},
 		{"Jiaxing 二(一)1: signed→registered", []ProjectCommand{signIt}, regIt, nil, "", StageRegistered},
 		{"Jiaxing 二(一)1: registered→started", []ProjectCommand{signIt, regIt}, startIt, nil, "", StageStarted},
 		{"DOMAIN lifecycle: skip registration, signed→started", []ProjectCommand{signIt}, startIt, nil, "", StageStarted},
@@ -233,7 +245,7 @@ func TestTransitionErrorNamesState(t *testing.T) {
 func TestSigningCountsOnceAndAmendmentsIncrement(t *testing.T) {
 	// DOMAIN ContractSigned / ContractAmended: the signing counts once, each
 	// amendment only its increment, in the period it occurred.
-	p := reported(t, bigCNY)
+	p := reportedOn(t, bigCNY, at("2024-01-02T10:00:00+08:00"))
 	must(t, p, sign(at("2024-03-01T10:00:00+08:00"), Yuan(1_500_000_000)))
 	tests := []struct {
 		name string
@@ -437,6 +449,8 @@ func TestCorrections(t *testing.T) {
 			nil, "", []int{2023}, true, nil},
 		{"DOMAIN lifecycle: a correction may not put stages out of order", signed,
 			CorrectDetails{Field: FieldSignedAt, Value: val(at("2024-03-10T10:00:00+08:00")), Reason: "x"}, ErrValidation, "value", nil, false, nil},
+		{"DOMAIN lifecycle: a correction may not date the signing before the report", signed,
+			CorrectDetails{Field: FieldSignedAt, Value: val(at("2022-12-20T10:00:00+08:00")), Reason: "x"}, ErrValidation, "value", nil, false, nil},
 		{"DOMAIN Time: corrected date not in the future", signed,
 			CorrectDetails{Field: FieldStartedAt, Value: val(now.Add(day(3))), Reason: "x"}, ErrValidation, "value", nil, false, nil},
 		{"Suzhou 五(五): funds amount corrected by index", signed,
@@ -453,7 +467,7 @@ func TestCorrections(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := reported(t, bigCNY)
+			p := reportedOn(t, bigCNY, at("2023-01-02T10:00:00+08:00"))
 			for _, c := range tt.setup {
 				must(t, p, c)
 			}

@@ -89,7 +89,7 @@ func TestOverdueAlerts(t *testing.T) {
 	signedAt := at("2024-01-10T10:00:00+08:00")
 	regBy := MustDate("2024-03-01")
 	mk := func(c *Commitments) *Project {
-		p := reported(t, bigCNY)
+		p := reportedOn(t, bigCNY, at("2023-12-01T10:00:00+08:00"))
 		s := sign(signedAt, bigCNY)
 		s.Commitments = c
 		must(t, p, s)
@@ -170,7 +170,7 @@ func TestRates(t *testing.T) {
 	y, _ := ParsePeriod("2024", shanghai)
 	regBy := MustDate("2024-03-01")
 	mk := func(signedAt time.Time, cmds ...ProjectCommand) *Project {
-		p := reported(t, bigCNY)
+		p := reportedOn(t, bigCNY, at("2023-12-01T10:00:00+08:00"))
 		s := sign(signedAt, Yuan(1_000_000_000))
 		s.Commitments = &Commitments{RegisterBy: &regBy}
 		must(t, p, s)
@@ -215,7 +215,7 @@ func TestRates(t *testing.T) {
 		}
 		return 6_500_000
 	}
-	usd := reported(t, bigCNY)
+	usd := reportedOn(t, bigCNY, at("2023-12-01T10:00:00+08:00"))
 	must(t, usd, sign(at("2024-03-10T10:00:00+08:00"), Dollars(100_000_000)))
 	must(t, usd, RecordFunds{OccurredAt: at("2024-03-20T10:00:00+08:00"), Amount: Dollars(20_000_000), Source: FundsForeign})
 	must(t, usd, RecordFunds{OccurredAt: at("2024-05-02T10:00:00+08:00"), Amount: Dollars(10_000_000), Source: FundsForeign})

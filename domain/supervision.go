@@ -155,6 +155,10 @@ func (o *SupervisionOrder) Decide(cmd SupervisionCommand, pol Policy, now time.T
 			return nil, err
 		}
 		checkOccurred(&v, "occurred_at", c.OccurredAt, now, pol)
+		if !c.OccurredAt.IsZero() && c.OccurredAt.Before(o.issued.OccurredAt) {
+			// Progress answers the order (Xiamen 三(五)3 督办): it cannot precede it.
+			v.add("occurred_at", "before_issue", "must not be before the order was issued")
+		}
 		checkText(&v, "summary", c.Summary, true, maxSummary)
 		if err := v.err(); err != nil {
 			return nil, err

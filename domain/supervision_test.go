@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -66,6 +67,10 @@ func TestSupervisionLifecycle(t *testing.T) {
 	if err := apply(issue(), now); !errors.Is(err, ErrAlreadyExists) || !errors.As(err, &exists) ||
 		exists.What != "supervision order" || exists.ID != pid3 {
 		t.Fatalf("issuing twice: %v", err)
+	}
+	if _, err := o.Decide(ReportProgress{OccurredAt: now.Add(-time.Hour), Summary: "x"}, pol, now.Add(day(1))); !errors.Is(err, ErrValidation) ||
+		!strings.Contains(err.Error(), "occurred_at") {
+		t.Fatalf("Xiamen 三(五)3: progress dated before the order was issued: %v", err)
 	}
 	if err := apply(ReportProgress{OccurredAt: now.Add(day(1)), Summary: "完成预审"}, now.Add(day(1))); err != nil {
 		t.Fatal(err)
