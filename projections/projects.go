@@ -528,8 +528,9 @@ func (v *Views) Projects(f ProjectFilter) (ProjectPage, error) {
 		return ProjectPage{}, queryError("unknown category " + string(f.Category))
 	}
 	var from uint64
+	tag := cursorTag("p", string(f.Stage), string(f.Unit), f.Chain, f.Tier, string(f.Category), f.Q)
 	if f.Cursor != "" {
-		if from, err = decodeCursor(f.Cursor, "p"); err != nil {
+		if from, err = decodeCursor(f.Cursor, tag); err != nil {
 			return ProjectPage{}, err
 		}
 	}
@@ -546,12 +547,14 @@ func (v *Views) Projects(f ProjectFilter) (ProjectPage, error) {
 		defer v.proj.search.mu.Unlock()
 		v.proj.catchUpSearch()
 	}
+	var last uint32
 	v.proj.walk(cand, terms, uint32(from), func(en *projectEntry) bool {
 		if len(page.Items) == limit {
-			page.NextCursor = encodeCursor("p", uint64(en.seq))
+			page.NextCursor = encodeCursor(tag, uint64(last)+1)
 			return false
 		}
 		page.Items = append(page.Items, v.projectState(en))
+		last = en.seq
 		return true
 	})
 	return page, nil

@@ -161,3 +161,43 @@ func TestProjectFiltersSearchAndLists(t *testing.T) {
 		t.Errorf("unknown list: %v", err)
 	}
 }
+
+// TestCursorsContinueAfterTheLastItem: a cursor continues just after the
+// last item its page returned, so a project that joins the list between
+// two pages, earlier in the list order than the next item then was, is
+// not skipped; a cursor given for one list is refused by another.
+func TestCursorsContinueAfterTheLastItem(t *testing.T) {
+	l := newLedger(t)
+	l.unit("A", "南湖区", domain.UnitCounty)
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, l.report(i+1, "A", yuan(5), day("2024-01-05")))
+	}
+	l.sign(ids[0], "A", yuan(5), day("2024-02-01"), domain.Commitments{})
+	l.sign(ids[3], "A", yuan(5), day("2024-02-01"), domain.Commitments{})
+	v := l.views()
+	first, err := v.List(ListSigned, "", 1, "")
+	if err != nil || len(first.Items) != 1 || first.Items[0].ID != ids[0] || first.NextCursor == "" {
+		t.Fatalf("first page %+v, %v", first, err)
+	}
+	// ids[1] (reported second) is signed before the client asks for page 2.
+	l.sign(ids[1], "A", yuan(5), day("2024-02-02"), domain.Commitments{})
+	v = l.views()
+	second, err := v.List(ListSigned, "", 1, first.NextCursor)
+	if err != nil || len(second.Items) != 1 || second.Items[0].ID != ids[1] {
+		t.Fatalf("page 2 after ids[1] joined: %+v, %v; want ids[1]", second.Items, err)
+	}
+	for name, other := range map[string]func() error{
+		"another list": func() error { _, err := v.List(ListNegotiating, "", 1, first.NextCursor); return err },
+		"another unit": func() error { _, err := v.List(ListSigned, "A", 1, first.NextCursor); return err },
+		"all projects": func() error { _, err := v.Projects(ProjectFilter{Limit: 1, Cursor: first.NextCursor}); return err },
+		"alerts": func() error {
+			_, err := v.Alerts(AlertQuery{Now: day("2024-03-01"), Limit: 1, Cursor: first.NextCursor})
+			return err
+		},
+	} {
+		if err := other(); !errors.Is(err, ErrInvalidCursor) {
+			t.Errorf("the signed list's cursor on %s: %v, want ErrInvalidCursor", name, err)
+		}
+	}
+}

@@ -615,19 +615,22 @@ func (v *Views) Alerts(q AlertQuery) (AlertPage, error) {
 		return AlertPage{}, queryError("unknown alert kind " + q.Kind)
 	}
 	var from uint64
+	tag := cursorTag("a", string(q.Unit), q.Kind, q.ProjectID, q.OrderID)
 	if q.Cursor != "" {
-		if from, err = decodeCursor(q.Cursor, "a"); err != nil {
+		if from, err = decodeCursor(q.Cursor, tag); err != nil {
 			return AlertPage{}, err
 		}
 	}
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	page := AlertPage{Position: v.pos, Now: q.Now, Items: []Alert{}}
-	full := func(next uint64) bool {
+	// after is the cursor just after the last alert returned.
+	var after uint64
+	full := func() bool {
 		if len(page.Items) < limit {
 			return false
 		}
-		page.NextCursor = encodeCursor("a", next)
+		page.NextCursor = encodeCursor(tag, after)
 		return true
 	}
 	if from < orderCursorBase && q.Kind != domain.AlertOrderOverdue && q.OrderID == "" {
@@ -642,10 +645,11 @@ func (v *Views) Alerts(q AlertQuery) (AlertPage, error) {
 				if seq == startSeq && i < startIdx {
 					continue
 				}
-				if full(uint64(seq)<<16 | uint64(i)) {
+				if full() {
 					return page, nil
 				}
 				page.Items = append(page.Items, a)
+				after = uint64(seq)<<16 | uint64(i+1)
 			}
 		}
 		from = orderCursorBase
@@ -668,10 +672,11 @@ func (v *Views) Alerts(q AlertQuery) (AlertPage, error) {
 			if !open {
 				continue
 			}
-			if full(orderCursorBase + uint64(seq)) {
+			if full() {
 				return page, nil
 			}
 			page.Items = append(page.Items, a)
+			after = orderCursorBase + uint64(seq) + 1
 		}
 	}
 	return page, nil
@@ -809,14 +814,16 @@ func (v *Views) Orders(q OrderQuery) (OrderPage, error) {
 		return OrderPage{}, queryError("order status is judged at a moment: now is required")
 	}
 	var from uint64
+	tag := cursorTag("o", q.Status, string(q.Unit), q.ProjectID)
 	if q.Cursor != "" {
-		if from, err = decodeCursor(q.Cursor, "o"); err != nil {
+		if from, err = decodeCursor(q.Cursor, tag); err != nil {
 			return OrderPage{}, err
 		}
 	}
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	page := OrderPage{Position: v.pos, Items: []OrderItem{}}
+	var last uint32
 	seqs := v.sup.orders
 	if q.ProjectID != "" {
 		seqs = nil
@@ -843,10 +850,11 @@ func (v *Views) Orders(q OrderQuery) (OrderPage, error) {
 			}
 		}
 		if len(page.Items) == limit {
-			page.NextCursor = encodeCursor("o", uint64(o.seq))
+			page.NextCursor = encodeCursor(tag, uint64(last)+1)
 			break
 		}
 		page.Items = append(page.Items, v.orderItem(o, q.Now))
+		last = o.seq
 	}
 	return page, nil
 }

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"encoding/base64"
+	"hash/fnv"
 	"strconv"
 	"time"
 
@@ -171,7 +172,7 @@ func (v *Views) Changes(q ChangeQuery) (ChangesResult, error) {
 	end := tl.upTo(q.To.Add(-time.Nanosecond))
 	from := start
 	if q.Cursor != "" {
-		n, err := decodeCursor(q.Cursor, "c")
+		n, err := decodeCursor(q.Cursor, cursorTag("c", q.From.String(), q.To.String(), string(q.Unit), q.Subject))
 		if err != nil {
 			return ChangesResult{}, err
 		}
@@ -197,7 +198,7 @@ func (v *Views) Changes(q ChangeQuery) (ChangesResult, error) {
 		}
 		if len(res.Items) == limit {
 			if res.NextCursor == "" {
-				res.NextCursor = encodeCursor("c", uint64(i))
+				res.NextCursor = encodeCursor(cursorTag("c", q.From.String(), q.To.String(), string(q.Unit), q.Subject), uint64(i))
 			}
 			continue
 		}
@@ -262,6 +263,20 @@ func pageLimit(n int) (int, error) {
 
 // Cursors are opaque to clients: "<list tag>.<decimal>" in unpadded
 // base64url. The tag stops a cursor of one list being used on another.
+// cursorTag is a cursor's kind together with the query it was given for: a
+// cursor from one list or filter is refused by another (ErrInvalidCursor,
+// 422) instead of silently starting that list at an unrelated place.
+// Cursors point just after the last item a page returned, so an item that
+// joins the list before that point between two pages is not skipped past.
+func cursorTag(kind string, scope ...string) string {
+	h := fnv.New32a()
+	for _, s := range scope {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return kind + strconv.FormatUint(uint64(h.Sum32()), 36)
+}
+
 func encodeCursor(tag string, n uint64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(tag + "." + strconv.FormatUint(n, 10)))
 }

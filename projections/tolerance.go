@@ -175,24 +175,27 @@ func (v *Views) Cases(q CaseQuery) (CasePage, error) {
 		return CasePage{}, queryError("status must be open or decided")
 	}
 	var from uint64
+	tag := cursorTag("t", q.Status, q.ProjectID, string(q.Unit))
 	if q.Cursor != "" {
-		if from, err = decodeCursor(q.Cursor, "t"); err != nil {
+		if from, err = decodeCursor(q.Cursor, tag); err != nil {
 			return CasePage{}, err
 		}
 	}
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	page := CasePage{Position: v.pos, Items: []CaseItem{}}
+	var last uint32
 	for _, c := range v.tol.bySeq[min(int(from), len(v.tol.bySeq)):] {
 		if !c.c.Exists() || (q.Status != "" && c.c.Status() != q.Status) ||
 			(q.ProjectID != "" && c.projectID != q.ProjectID) || (q.Unit != "" && c.unit != q.Unit) {
 			continue
 		}
 		if len(page.Items) == limit {
-			page.NextCursor = encodeCursor("t", uint64(c.seq))
+			page.NextCursor = encodeCursor(tag, uint64(last)+1)
 			break
 		}
 		page.Items = append(page.Items, c.item())
+		last = c.seq
 	}
 	return page, nil
 }
