@@ -454,6 +454,19 @@ func TestAssessmentRoutes(t *testing.T) {
 	if !a.Published || a.PublishedAt == nil || a.Current == nil {
 		t.Fatalf("published %+v", a)
 	}
+	// A correction of the published year is flagged, and both answers say so.
+	w.must(http.StatusOK, asStaff, http.MethodPost, "/api/v1/projects/"+pid+"/corrections",
+		map[string]any{"field": "contract_investment", "value": cny(1_600_000_000), "reason": "合同金额录入错误"})
+	var p Project
+	w.get(asLeader, "/api/v1/projects/"+pid).into(t, &p)
+	if len(p.Corrections) != 1 || p.Corrections[0].Field != "contract_investment" || p.Corrections[0].Reason != "合同金额录入错误" ||
+		!p.Corrections[0].Flagged || !slices.Equal(p.Corrections[0].FlaggedYears, []int{2024}) {
+		t.Fatalf("project corrections %+v", p.Corrections)
+	}
+	w.get(asLeader, "/api/v1/assessments/2024").into(t, &a)
+	if len(a.Corrections) != 1 || a.Corrections[0].ProjectID != pid || a.Corrections[0].Reason != "合同金额录入错误" || len(a.Differences) == 0 {
+		t.Fatalf("assessment corrections %+v, differences %+v", a.Corrections, a.Differences)
+	}
 	w.must(http.StatusNotFound, asLeader, http.MethodGet, "/api/v1/assessments/24", nil)
 }
 

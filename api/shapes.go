@@ -75,6 +75,30 @@ type Project struct {
 	Alerts      []string                    `json:"alerts"`
 	Position    eventstore.Position         `json:"position"`
 	AsOf        *AsOfInfo                   `json:"as_of,omitempty"`
+	// Corrections are every correction of its details in log order, with
+	// the published years each is flagged for (omitted when none).
+	Corrections []CorrectionNote `json:"corrections,omitempty"`
+}
+
+// CorrectionNote is one correction of a project's details.
+type CorrectionNote struct {
+	Field         string              `json:"field"`
+	Reason        string              `json:"reason"`
+	OccurredAt    time.Time           `json:"occurred_at"`
+	Position      eventstore.Position `json:"position"`
+	AffectedYears []int               `json:"affected_years"`
+	FlaggedYears  []int               `json:"flagged_years"`
+	Flagged       bool                `json:"flagged"`
+}
+
+// FlaggedCorrection is a correction flagged for a published year: why its
+// current result differs from the frozen one.
+type FlaggedCorrection struct {
+	ProjectID  string              `json:"project_id"`
+	Field      string              `json:"field"`
+	Reason     string              `json:"reason"`
+	OccurredAt time.Time           `json:"occurred_at"`
+	Position   eventstore.Position `json:"position"`
 }
 
 // Termination is how a terminated project ended.
@@ -114,7 +138,19 @@ func projectOf(p projections.ProjectState, loc *time.Location) Project {
 	if p.Termination != nil {
 		out.Termination = &Termination{Kind: p.Termination.Kind, Cause: p.Termination.Cause}
 	}
+	for _, c := range p.Corrections {
+		out.Corrections = append(out.Corrections, CorrectionNote{Field: string(c.Field), Reason: c.Reason,
+			OccurredAt: c.OccurredAt.In(loc), Position: c.Position, AffectedYears: nonNilInts(c.AffectedYears),
+			FlaggedYears: nonNilInts(c.FlaggedYears), Flagged: c.Flagged})
+	}
 	return out
+}
+
+func nonNilInts(s []int) []int {
+	if s == nil {
+		return []int{}
+	}
+	return slices.Clone(s)
 }
 
 // Ranking is GET /rankings (晾晒).
@@ -270,6 +306,7 @@ type Assessment struct {
 	Items         []AssessmentItem       `json:"items"`
 	Current       *AssessmentCurrent     `json:"current,omitempty"`
 	Differences   []AssessmentDifference `json:"differences,omitempty"`
+	Corrections   []FlaggedCorrection    `json:"corrections,omitempty"`
 }
 
 // AssessmentItem is one unit's result.
@@ -347,6 +384,10 @@ func assessmentOf(a projections.AssessmentResult) Assessment {
 			diff.Current = &c
 		}
 		out.Differences = append(out.Differences, diff)
+	}
+	for _, c := range a.Corrections {
+		out.Corrections = append(out.Corrections, FlaggedCorrection{ProjectID: c.ProjectID, Field: string(c.Field),
+			Reason: c.Reason, OccurredAt: c.OccurredAt, Position: c.Position})
 	}
 	return out
 }
