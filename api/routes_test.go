@@ -585,3 +585,42 @@ func TestCommandsDoNotTrustLaggingViews(t *testing.T) {
 	w.must(http.StatusCreated, asCentre, http.MethodPut, "/api/v1/units/haiyan", map[string]any{"name": "海盐县", "kind": "county"})
 	w.must(http.StatusCreated, asCentre, http.MethodPost, "/api/v1/projects", reportOf("haiyan", "新能源电池项目", "宁德时代"))
 }
+
+// TestWrongMethodIs405: a route asked with a method it does not have is
+// 405 with Allow (api.md), an unknown path 404; both are problems, and a
+// caller without a token is still 401 first.
+func TestWrongMethodIs405(t *testing.T) {
+	w := newWorld(t)
+	pid := w.report(asStaff, reportOf(unitNanhu, "新能源电池项目", "宁德时代"))
+	// These operations are not in the spec, so the world's spec check of
+	// every answer does not apply: send them straight to the handler.
+	send := func(a who, method, target string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, target, nil)
+		if a.role != "" {
+			req.Header.Set("Authorization", "Bearer "+w.tokenT(t, a))
+		}
+		rec := httptest.NewRecorder()
+		w.srv.Handler().ServeHTTP(rec, req)
+		return rec
+	}
+	for _, tc := range []struct {
+		method, target, allow string
+	}{
+		{http.MethodDelete, "/api/v1/projects/" + pid, "GET, HEAD"},
+		{http.MethodPut, "/api/v1/projects", "GET, HEAD, POST"},
+		{http.MethodPatch, "/api/v1/units/nanhu", "PUT"},
+		{http.MethodGet, "/api/v1/projects/" + pid + "/negotiations", "POST"},
+		{http.MethodPost, "/api/v1/rankings", "GET, HEAD"},
+	} {
+		rec := send(asCentre, tc.method, tc.target)
+		if p := problemOf(t, rec); rec.Code != http.StatusMethodNotAllowed || p.Code != CodeMethodNotAllowed || rec.Header().Get("Allow") != tc.allow {
+			t.Errorf("%s %s: %d %+v, Allow %q; want 405, Allow %q", tc.method, tc.target, rec.Code, p, rec.Header().Get("Allow"), tc.allow)
+		}
+	}
+	if rec := send(asCentre, http.MethodGet, "/api/v1/no/such/route"); rec.Code != http.StatusNotFound || problemOf(t, rec).Code != CodeNotFound {
+		t.Errorf("unknown path: %d %s", rec.Code, rec.Body)
+	}
+	if rec := send(who{}, http.MethodDelete, "/api/v1/projects/"+pid); rec.Code != http.StatusUnauthorized {
+		t.Errorf("without a token: %d, want 401 first", rec.Code)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -211,10 +212,56 @@ func New(cfg Config) (*Server, error) {
 	e.GET("/openapi.yaml", s.openapi)
 
 	s.api = e.Group(BasePath, Authenticate(AuthConfig{Secret: cfg.Secret, Now: cfg.Now}))
+	// The group's catch-all (what its middleware needs to run on unknown
+	// paths) would answer 404 for a known path asked with another method.
+	s.api.RouteNotFound("", s.noRoute)
+	s.api.RouteNotFound("/*", s.noRoute)
 	s.minPosition = MinPosition(MinPositionConfig{
 		Positioner: cfg.Positioner, Head: cfg.Head, MaxWait: cfg.MinPositionWait,
 	})
 	return s, nil
+}
+
+// noRoute answers an API request no route took: 405 with Allow when its
+// path is a route under other methods (api.md: "the route exists, the
+// method does not"), else 404.
+func (s *Server) noRoute(c echo.Context) error {
+	path := c.Request().URL.Path
+	var allow []string
+	for _, r := range s.e.Routes() {
+		if r.Method != echo.RouteNotFound && strings.HasPrefix(r.Path, BasePath+"/") && routeMatches(r.Path, path) &&
+			!slices.Contains(allow, r.Method) {
+			allow = append(allow, r.Method)
+		}
+	}
+	if len(allow) == 0 {
+		return echo.ErrNotFound
+	}
+	if slices.Contains(allow, http.MethodGet) {
+		allow = append(allow, http.MethodHead)
+	}
+	slices.Sort(allow)
+	c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow, ", "))
+	return echo.ErrMethodNotAllowed
+}
+
+// routeMatches reports whether path matches an Echo route pattern whose
+// parameters (":id") each stand for one non-empty segment.
+func routeMatches(pattern, path string) bool {
+	ps, xs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(xs) {
+		return false
+	}
+	for i, p := range ps {
+		if strings.HasPrefix(p, ":") {
+			if xs[i] == "" {
+				return false
+			}
+		} else if p != xs[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Echo is the underlying router (tests, route checks).
