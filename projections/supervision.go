@@ -77,7 +77,9 @@ func (b *breach) text(loc *time.Location) string {
 
 type conflict struct {
 	breach
-	unit domain.UnitCode
+	// stream is the claim stream holding the rejection (time travel reads it).
+	stream string
+	unit   domain.UnitCode
 	// attempt is the rejected report's project id: the identity of the
 	// attempt, shared by every copy of its rejection.
 	attempt string
@@ -391,7 +393,7 @@ func (v *Views) supConflict(d *decoded, e domain.ReportRejected) {
 	if e.ProjectID != "" && slices.ContainsFunc(en.conflicts, func(c conflict) bool { return c.attempt == e.ProjectID }) {
 		return
 	}
-	en.conflicts = append(en.conflicts, conflict{unit: e.Unit, attempt: strings.Clone(e.ProjectID), breach: breach{since: e.OccurredAt, recorded: d.RecordedAt, pos: d.Position,
+	en.conflicts = append(en.conflicts, conflict{unit: e.Unit, attempt: strings.Clone(e.ProjectID), stream: strings.Clone(d.Stream), breach: breach{since: e.OccurredAt, recorded: d.RecordedAt, pos: d.Position,
 		detail: fmt.Sprintf("report of %s (%s) by %s rejected: %s holds first negotiation until %s", e.Name, e.Investor.Name, e.Unit,
 			e.HolderUnit, e.Until.In(v.loc).Format(time.RFC3339))}})
 	v.updateBreaches(en)

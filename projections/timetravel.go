@@ -23,9 +23,9 @@ import (
 // from its own stream (and the policy stream, which decides tiers and
 // alert rules) as known at t (basis recorded) or as of t (basis occurred),
 // with its alerts judged at t. Alerts that depend on other streams (an
-// order about the project, a rejected rival report) are left out: ask
-// AsKnownAt for the whole picture.
-func ProjectAt(ctx context.Context, s eventstore.Store, opts Options, id string, t time.Time, basis Basis) (ProjectState, bool, error) {
+// order about the project, a rejected rival report) need those streams
+// too: Runner.ProjectAt names them from the live views; here, extra.
+func ProjectAt(ctx context.Context, s eventstore.Store, opts Options, id string, t time.Time, basis Basis, extra ...string) (ProjectState, bool, error) {
 	if err := opts.defaults(); err != nil {
 		return ProjectState{}, false, err
 	}
@@ -37,7 +37,7 @@ func ProjectAt(ctx context.Context, s eventstore.Store, opts Options, id string,
 		return ProjectState{}, false, nil
 	}
 	var evs []eventstore.Event
-	for _, stream := range []string{domain.StreamPolicy, domain.ProjectStream(id)} {
+	for _, stream := range append([]string{domain.StreamPolicy, domain.ProjectStream(id)}, extra...) {
 		part, err := s.ReadStream(ctx, stream, 1, eventstore.Forwards, 0)
 		if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
 			return ProjectState{}, false, err
@@ -63,9 +63,32 @@ func ProjectAt(ctx context.Context, s eventstore.Store, opts Options, id string,
 	return st, ok, nil
 }
 
-// ProjectAt is the package function on the runner's store.
+// ProjectAt is the package function on the runner's store, with the
+// streams of every supervision order about the project and of every claim
+// holding a report rejected under its exclusivity, so that its alerts at t
+// (order_overdue, breaches an order closed, exclusivity_conflict) are those
+// the views showed, or would show, then.
 func (r *Runner) ProjectAt(ctx context.Context, id string, t time.Time, basis Basis) (ProjectState, bool, error) {
-	return ProjectAt(ctx, r.cfg.Store, r.cfg.Options, id, t, basis)
+	return ProjectAt(ctx, r.cfg.Store, r.cfg.Options, id, t, basis, r.views.relatedStreams(id)...)
+}
+
+// relatedStreams are the streams other than its own whose events decide a
+// project's alerts: its orders' and the claim streams of its conflicts.
+func (v *Views) relatedStreams(id string) []string {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	var out []string
+	for _, s := range v.sup.byProject[id] {
+		out = append(out, domain.SupervisionStream(v.sup.orders[s].id))
+	}
+	if en := v.proj.byID[id]; en != nil {
+		for _, c := range en.conflicts {
+			if !slices.Contains(out, c.stream) {
+				out = append(out, c.stream)
+			}
+		}
+	}
+	return out
 }
 
 // KnownPosition is the position of the last event recorded at or before t

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -211,7 +212,6 @@ func TestTimeTravelMatchesLiveAnswers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want.Alerts, got.Alerts = nil, nil // ProjectAt sees the project's own stream only
 			if wok != ok || mustJSON(t, want) != mustJSON(t, got) {
 				t.Errorf("%s: ProjectAt(%s) = %s, want %s", label, id, mustJSON(t, got), mustJSON(t, want))
 			}
@@ -310,5 +310,66 @@ func TestRunnerConcurrentReadsAndWaitFor(t *testing.T) {
 	}
 	if r.Events() != uint64(len(log.Events)) {
 		t.Errorf("events %d, want %d", r.Events(), len(log.Events))
+	}
+}
+
+// TestProjectAtIncludesOrdersAndConflicts: a project's state as known now
+// has the alerts the live views show, those other streams decide included:
+// an overdue order about it, a breach its closed order cleared, and a
+// rival report rejected under its exclusivity.
+func TestProjectAtIncludesOrdersAndConflicts(t *testing.T) {
+	l := newLedger(t)
+	l.unit("A", "南湖区", domain.UnitCounty)
+	l.unit("B", "秀洲区", domain.UnitCounty)
+	held := l.report(1, "A", yuan(15), day("2024-05-01"), withInvestor("比亚迪股份有限公司", ""))
+	key := domain.ExclusivityKeyOf(domain.Investor{Name: "比亚迪股份有限公司"}, "新能源汽车")
+	l.add(domain.ExclusivityStream(key), domain.ReportRejected{Key: key, ProjectID: pid(99), Unit: "B", Name: "比亚迪整车项目",
+		Investor: domain.Investor{Name: "比亚迪股份有限公司"}, IndustryChain: "新能源汽车", PlannedInvestment: yuan(15),
+		OccurredAt: day("2024-05-03"), HolderUnit: "A", HolderProject: held, Until: day("2024-05-31")})
+	ordered := l.report(2, "A", yuan(5), day("2024-05-01"))
+	open, closed := "00000000-0000-4000-9000-000000000001", "00000000-0000-4000-9000-000000000002"
+	l.add(domain.SupervisionStream(open), domain.SupervisionOrderIssued{OrderID: open, ProjectID: ordered, Matter: "督办", Target: "按期推进",
+		LeadLeader: "张建国", ResponsibleUnit: "A", Requirements: "每周报送", Deadline: domain.MustDate("2024-05-20"), OccurredAt: day("2024-05-05")})
+	late := l.report(3, "A", yuan(5), day("2024-05-01"))
+	l.at(day("2024-06-01")).negotiate(late, day("2024-05-02")) // recorded 30 days late
+	l.add(domain.SupervisionStream(closed), domain.SupervisionOrderIssued{OrderID: closed, ProjectID: late, Matter: "补录说明", Target: "说明原因",
+		LeadLeader: "张建国", ResponsibleUnit: "A", Requirements: "书面说明", Deadline: domain.MustDate("2024-06-10"), OccurredAt: day("2024-06-02")})
+	l.add(domain.SupervisionStream(closed), domain.SupervisionOrderClosed{OrderID: closed, OccurredAt: day("2024-06-05"), Result: "已说明"})
+
+	clock := &fakeClock{}
+	s, r := liveStore(t, clock)
+	var last eventstore.Position
+	for _, e := range l.evs {
+		last = appendLike(t, s, clock, e)
+	}
+	ctx := context.Background()
+	if err := r.WaitFor(ctx, last); err != nil {
+		t.Fatal(err)
+	}
+	now := day("2024-06-06")
+	for _, tc := range []struct {
+		name, id string
+		want     []string
+	}{
+		{"a rival report rejected under its exclusivity", held, []string{domain.AlertExclusivityConflict}},
+		{"an order about it past its deadline", ordered, []string{domain.AlertOrderOverdue}},
+		{"a late record its closed order cleared", late, nil},
+	} {
+		live, _, ok := r.Views().Project(tc.id, now)
+		past, pok, err := r.ProjectAt(ctx, tc.id, now, BasisRecorded)
+		if err != nil || !ok || !pok {
+			t.Fatalf("%s: %v %v %v", tc.name, ok, pok, err)
+		}
+		has := func(alerts []string) bool {
+			for _, k := range tc.want {
+				if !slices.Contains(alerts, k) {
+					return false
+				}
+			}
+			return len(tc.want) > 0 || !slices.Contains(alerts, domain.AlertLateRecord)
+		}
+		if !slices.Equal(live.Alerts, past.Alerts) || !has(past.Alerts) {
+			t.Errorf("%s: as known now %v, live %v; want both to hold %v", tc.name, past.Alerts, live.Alerts, tc.want)
+		}
 	}
 }
