@@ -148,6 +148,10 @@ func DecodeJSON(body []byte, dst any) error {
 	if !utf8.Valid(body) {
 		return NewProblem(http.StatusBadRequest, CodeMalformedJSON, "the request body is not valid UTF-8")
 	}
+	// A byte-order mark, which Windows editors (记事本) put before UTF-8
+	// text, is not JSON but says nothing either: RFC 8259 §8.1 lets a
+	// parser ignore it, so it is ignored rather than reported as "ï".
+	body = bytes.TrimPrefix(body, []byte("\ufeff"))
 	if !json.Valid(body) {
 		return NewProblem(http.StatusBadRequest, CodeMalformedJSON, syntaxDetail(body))
 	}

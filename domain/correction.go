@@ -155,6 +155,20 @@ func parseCorrectionValue(base CorrectionField, raw json.RawMessage) (any, error
 	}
 }
 
+// correctionValueShape says, in the API's words, what a field's value is.
+func correctionValueShape(base CorrectionField) string {
+	switch base {
+	case FieldInvestorCategories:
+		return "a list of investor categories"
+	case FieldPlannedInvestment, FieldContractInvestment, fieldFundsAmount:
+		return `an amount {"amount": whole number, "currency": "CNY" or "USD"}`
+	case FieldSignedAt, FieldRegisteredAt, FieldStartedAt, FieldProducingAt:
+		return "an RFC 3339 time with its zone (2024-05-10T10:00:00+08:00)"
+	default:
+		return "a string"
+	}
+}
+
 func sameValue(a, b any) bool {
 	ja, err1 := json.Marshal(a)
 	jb, err2 := json.Marshal(b)
@@ -198,7 +212,7 @@ func (p *Project) decideCorrection(c CorrectDetails, pol Policy, now time.Time) 
 	}
 	val, err := parseCorrectionValue(base, c.Value)
 	if err != nil {
-		return nil, ValidationErrors{{Field: "value", Rule: "type", Message: "does not fit " + string(c.Field) + ": " + err.Error()}}
+		return nil, ValidationErrors{{Field: "value", Rule: "type", Message: "must be " + correctionValueShape(base) + " for " + string(c.Field)}}
 	}
 	val = p.checkCorrectionValue(&v, base, idx, val, pol, now)
 	if err := v.err(); err != nil {

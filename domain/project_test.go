@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -538,4 +539,28 @@ func TestOccurredAtMustBeRecordable(t *testing.T) {
 	p := reported(t, bigCNY)
 	_, err := p.Decide(c, DefaultPolicy(), now)
 	wantErr(t, err, ErrValidation, "occurred_at")
+}
+
+// TestCorrectionValueMessages: a value of the wrong shape is named in the
+// API's words, never in the JSON decoder's (Go types, layouts).
+func TestCorrectionValueMessages(t *testing.T) {
+	p := reportedOn(t, bigCNY, at("2023-01-02T10:00:00+08:00"))
+	must(t, p, sign(at("2023-11-20T10:00:00+08:00"), Yuan(1_200_000_000)))
+	for _, tc := range []struct {
+		field CorrectionField
+		value string
+		want  string
+	}{
+		{FieldSignedAt, `"2023-11-21"`, "RFC 3339"},
+		{FieldName, `12`, "a string"},
+		{FieldContractInvestment, `"十二亿"`, `"currency"`},
+		{FieldInvestorCategories, `"fortune_global_500"`, "a list"},
+	} {
+		_, err := p.Decide(CorrectDetails{Field: tc.field, Value: json.RawMessage(tc.value), Reason: "x"}, DefaultPolicy(), now)
+		var ve ValidationErrors
+		if !errors.As(err, &ve) || len(ve) != 1 || ve[0].Field != "value" || !strings.Contains(ve[0].Message, tc.want) ||
+			strings.Contains(ve[0].Message, "Go ") || strings.Contains(ve[0].Message, "2006") {
+			t.Errorf("%s = %s: %v; want a message naming %q", tc.field, tc.value, err, tc.want)
+		}
+	}
 }
