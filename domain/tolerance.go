@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -201,7 +202,8 @@ func (r RecordedEvent) occurred() time.Time {
 //  2. due_process: feasibility_study, risk_assessment and collective_decision
 //     were each recorded before the decision they justify was recorded (the
 //     signing, or the termination when never signed) and dated no later than
-//     it;
+//     it — no later than its corrected date too, when a correction moved the
+//     signing earlier (the correction is then part of the evidence);
 //  3. objective_cause: the cause is policy_change, market_change or
 //     force_majeure;
 //  4. no_hidden_correction: no correction of the project was recorded after the
@@ -253,6 +255,26 @@ func EvaluateTolerance(events []RecordedEvent) Evaluation {
 	if decision < 0 {
 		decision, what = term, "termination"
 	}
+	// The decision's date is the earliest the ledger has given it: a
+	// correction of signed_at to an earlier date says the signing came
+	// before what it was recorded at, and evidence dated after that date
+	// was not before the decision.
+	decidedBy, moved := time.Time{}, -1
+	if decision >= 0 {
+		decidedBy = events[decision].occurred()
+	}
+	if sign >= 0 {
+		for i, r := range events {
+			dc, ok := Unwrap(r.Event).(DetailsCorrected)
+			if !ok || dc.Field != FieldSignedAt {
+				continue
+			}
+			var t time.Time
+			if json.Unmarshal(dc.Value, &t) == nil && !t.IsZero() && t.Before(decidedBy) {
+				decidedBy, moved = t, i
+			}
+		}
+	}
 	if decision < 0 {
 		c2.Detail = "no signing or termination to justify"
 	} else {
@@ -266,7 +288,7 @@ func EvaluateTolerance(events []RecordedEvent) Evaluation {
 				if !ok || dp.Kind != kind {
 					continue
 				}
-				if recordedBeforeIx(i, decision) && !r.occurred().After(events[decision].occurred()) {
+				if recordedBeforeIx(i, decision) && !r.occurred().After(decidedBy) {
 					if !found {
 						proof = append(proof, pos(i))
 					}
@@ -288,6 +310,9 @@ func EvaluateTolerance(events []RecordedEvent) Evaluation {
 		if c2.Passed {
 			c2.Detail = "feasibility study, risk assessment and collective decision recorded before the " + what
 			c2.Evidence = append(append(c2.Evidence, proof...), pos(decision))
+			if moved >= 0 {
+				c2.Evidence = append(c2.Evidence, pos(moved))
+			}
 		} else {
 			var parts []string
 			if len(missing) > 0 {
@@ -296,8 +321,14 @@ func EvaluateTolerance(events []RecordedEvent) Evaluation {
 			if len(late) > 0 {
 				parts = append(parts, "recorded or dated after the "+what+": "+strings.Join(late, ", "))
 			}
+			if moved >= 0 {
+				parts = append(parts, fmt.Sprintf("the signing's date was corrected to %s", decidedBy.Format(time.DateOnly)))
+			}
 			c2.Detail = strings.Join(parts, "; ")
 			c2.Evidence = append(append(append(c2.Evidence, proof...), refute...), pos(decision))
+			if moved >= 0 {
+				c2.Evidence = append(c2.Evidence, pos(moved))
+			}
 		}
 	}
 

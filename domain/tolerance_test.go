@@ -37,6 +37,11 @@ func TestEvaluateTolerance(t *testing.T) {
 	ra := dp(DueRiskAssessment, "2024-02-01T09:00:00+08:00")
 	cd := dp(DueCollectiveDecision, "2024-02-20T09:00:00+08:00")
 	r := func(s string) time.Time { return at(s) }
+	signedAtCorrection := func(to string) Event {
+		v, _ := json.Marshal(at(to))
+		p, _ := json.Marshal(signed.OccurredAt)
+		return DetailsCorrected{ProjectID: pid1, Field: FieldSignedAt, Value: v, Previous: p, Reason: "签约日期更正", OccurredAt: at("2024-05-01T09:00:00+08:00")}
+	}
 	corr := DetailsCorrected{ProjectID: pid1, Field: FieldReferrer, Value: json.RawMessage(`"x"`), Previous: json.RawMessage(`""`),
 		Reason: "x", OccurredAt: at("2024-09-05T09:00:00+08:00")}
 
@@ -84,6 +89,21 @@ func TestEvaluateTolerance(t *testing.T) {
 				step{term(TermNegotiationEnded, CauseForceMajeure), r("2024-09-01T10:00:00+08:00")},
 				step{corr, r("2024-09-05T10:00:00+08:00")}),
 			false, map[string]bool{CheckNoHiddenCorrection: false, CheckDueProcess: true}, map[string][]string{CheckNoHiddenCorrection: {"105"}}},
+		{"DOMAIN tolerance check 2: a signing corrected to before the due process no longer follows it",
+			recorded(step{rep, r("2024-01-02T10:00:00+08:00")}, step{fs, r("2024-01-20T10:00:00+08:00")},
+				step{ra, r("2024-02-01T10:00:00+08:00")}, step{cd, r("2024-02-20T10:00:00+08:00")},
+				step{signed, r("2024-03-01T10:00:00+08:00")},
+				step{signedAtCorrection("2024-01-25T09:00:00+08:00"), r("2024-05-01T10:00:00+08:00")},
+				step{term(TermBuiltNotInvested, CauseMarketChange), r("2024-09-01T10:00:00+08:00")}),
+			false, map[string]bool{CheckDueProcess: false, CheckNoHiddenCorrection: true},
+			map[string][]string{CheckDueProcess: {"101", "102", "103", "104", "105"}}},
+		{"DOMAIN tolerance check 2: a signing corrected to a later date keeps the recorded one",
+			recorded(step{rep, r("2024-01-02T10:00:00+08:00")}, step{fs, r("2024-01-20T10:00:00+08:00")},
+				step{ra, r("2024-02-01T10:00:00+08:00")}, step{cd, r("2024-02-20T10:00:00+08:00")},
+				step{signed, r("2024-03-01T10:00:00+08:00")},
+				step{signedAtCorrection("2024-03-05T09:00:00+08:00"), r("2024-05-01T10:00:00+08:00")},
+				step{term(TermBuiltNotInvested, CauseMarketChange), r("2024-09-01T10:00:00+08:00")}),
+			true, map[string]bool{CheckDueProcess: true}, map[string][]string{CheckDueProcess: {"101", "102", "103", "104"}}},
 		{"Jiaxing 三(四): not terminated → nothing passes but due process",
 			recorded(step{rep, r("2024-01-02T10:00:00+08:00")}, step{signed, r("2024-03-01T10:00:00+08:00")}),
 			false, map[string]bool{CheckTerminationKind: false, CheckObjectiveCause: false, CheckNoHiddenCorrection: false}, nil},
