@@ -166,7 +166,10 @@ func ParseAsOf(c echo.Context, loc *time.Location) (AsOf, error) {
 // otherwise silently answer the unfiltered list. min_position is always
 // allowed; it is part of every read.
 func AllowQuery(names ...string) echo.MiddlewareFunc {
-	allowed := append(slices.Clone(names), "min_position")
+	allowed := slices.Clone(names)
+	if !slices.Contains(allowed, "min_position") {
+		allowed = append(allowed, "min_position")
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			var unknown []string

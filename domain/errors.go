@@ -84,7 +84,11 @@ type TransitionError struct {
 }
 
 func (e *TransitionError) Error() string {
-	msg := fmt.Sprintf("invalid transition: cannot %s a %s in state %s", e.Action, e.Aggregate, e.From)
+	article := "a"
+	if e.Aggregate != "" && strings.ContainsRune("aeiou", rune(e.Aggregate[0])) {
+		article = "an"
+	}
+	msg := fmt.Sprintf("invalid transition: cannot %s %s %s in state %s", e.Action, article, e.Aggregate, e.From)
 	if e.Reason != "" {
 		msg += ": " + e.Reason
 	}

@@ -728,8 +728,11 @@ func (p *Project) decideConstruction(c StartConstruction, pol Policy, now time.T
 	}
 	if p.s.Stage != StageSigned && p.s.Stage != StageRegistered {
 		reason := "construction starts after signing"
-		if p.s.Stage.Order() > StageRegistered.Order() {
+		switch {
+		case p.s.Stage == StageStarted:
 			reason = "construction has already started"
+		case p.s.Stage.Order() > StageStarted.Order():
+			reason = "the project is already producing; a start skipped before production is not recorded after it"
 		}
 		return nil, p.refuse("start construction of", reason)
 	}
