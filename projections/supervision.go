@@ -70,9 +70,12 @@ func (b *breach) text(loc *time.Location) string {
 	if b.lateType == 0 {
 		return b.detail
 	}
+	// Days and hours: the rule is elapsed time, so "15 days later" would
+	// read as within a 15-day limit when it was 15 days and 3 hours.
 	late := b.recorded.Sub(b.lateOccurred)
-	return fmt.Sprintf("%s occurred %s, recorded %s (%d days later; late_record_days %d)", registered.names[b.lateType],
-		domain.DateOf(b.lateOccurred, loc), domain.DateOf(b.recorded, loc), int(late.Hours()/24), b.lateDays)
+	hours := int(late.Hours())
+	return fmt.Sprintf("%s occurred %s, recorded %s (%d days %d hours later; late_record_days %d)", registered.names[b.lateType],
+		domain.DateOf(b.lateOccurred, loc), domain.DateOf(b.recorded, loc), hours/24, hours%24, b.lateDays)
 }
 
 type conflict struct {
