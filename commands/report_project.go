@@ -283,8 +283,9 @@ func (h reportProjectHandler) once(ctx context.Context, x *exec, cmd domain.Repo
 // keyed retry of a rejected report, or an attempt that died half-way) is
 // not written again.
 func (h reportProjectHandler) reject(ctx context.Context, x *exec, streams []claimStream, rec domain.ReportRejected) error {
+	// Until in the configured zone, as every answer gives times.
 	conflict := &domain.ExclusivityConflictError{Key: rec.Key, HolderUnit: rec.HolderUnit,
-		HolderProject: rec.HolderProject, Until: rec.Until}
+		HolderProject: rec.HolderProject, Until: rec.Until.In(h.e.loc)}
 	holderRead := false
 	for _, cs := range streams {
 		if cs.key == rec.Key {

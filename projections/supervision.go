@@ -770,13 +770,14 @@ type OrderItem struct {
 func (v *Views) orderItem(o *orderEntry, now time.Time) OrderItem {
 	is, _ := o.o.Issued()
 	it := OrderItem{ID: o.id, ProjectID: is.ProjectID, Matter: is.Matter, Target: is.Target, LeadLeader: is.LeadLeader,
-		ResponsibleUnit: is.ResponsibleUnit, Requirements: is.Requirements, Deadline: is.Deadline, IssuedAt: is.OccurredAt,
+		ResponsibleUnit: is.ResponsibleUnit, Requirements: is.Requirements, Deadline: is.Deadline, IssuedAt: is.OccurredAt.In(v.loc),
 		Status: StatusOpen, Progress: []ProgressItem{}, Version: o.version, Position: o.pos}
+	// Times in the views' zone, whatever offset each fact was written in.
 	for _, p := range o.o.Progress() {
-		it.Progress = append(it.Progress, ProgressItem{OccurredAt: p.OccurredAt, Summary: p.Summary})
+		it.Progress = append(it.Progress, ProgressItem{OccurredAt: p.OccurredAt.In(v.loc), Summary: p.Summary})
 	}
 	if c, ok := o.o.Closure(); ok {
-		t := c.OccurredAt
+		t := c.OccurredAt.In(v.loc)
 		it.Status, it.ClosedAt, it.Result = StatusClosed, &t, c.Result
 	} else if o.o.Overdue(now, v.loc) {
 		it.Status = StatusOverdue
