@@ -181,9 +181,10 @@ func IsStale(last, now time.Time, pol Policy) bool {
 	return now.Sub(last) > days(pol.StaleDays)
 }
 
-// Stale is IsStale for an active project using its latest business time.
+// Stale is IsStale for a project under way (reported through started; not
+// producing, not terminated: Stage.UnderWay) using its latest business time.
 func (p *Project) Stale(now time.Time, pol Policy) bool {
-	return p.s.Stage.Active() && IsStale(p.s.LastOccurredAt, now, pol)
+	return p.s.Stage.UnderWay() && IsStale(p.s.LastOccurredAt, now, pol)
 }
 
 // ExclusivityExpiring is the exclusivity_expiring alert: the project's

@@ -147,6 +147,23 @@ func TestStaleAndExclusivityAlerts(t *testing.T) {
 	if !p.Stale(now.Add(day(21)), pol) {
 		t.Fatal("DOMAIN stale: 31 days without an event")
 	}
+	for _, tc := range []struct {
+		name  string
+		steps []ProjectCommand
+		stale bool
+	}{
+		{"Changsha 十三: a started project still owes its completion", []ProjectCommand{sign(now.Add(-day(9)), bigCNY), StartConstruction{OccurredAt: now.Add(-day(8))}}, true},
+		{"Changsha 十三: a producing project has arrived; nothing to wait for", []ProjectCommand{sign(now.Add(-day(9)), bigCNY), StartProduction{OccurredAt: now.Add(-day(8))}}, false},
+		{"DOMAIN stale: a terminated project is not stale", []ProjectCommand{endTalks}, false},
+	} {
+		q := reported(t, bigCNY)
+		for _, c := range tc.steps {
+			must(t, q, c)
+		}
+		if got := q.Stale(now.Add(day(60)), pol); got != tc.stale {
+			t.Errorf("%s: stale %v after 60 days, want %v", tc.name, got, tc.stale)
+		}
+	}
 	if p.ExclusivityExpiring(now, pol) {
 		t.Fatal("20 days left is not expiring")
 	}

@@ -122,6 +122,12 @@ func (s Stage) Valid() bool { return s.Order() > 0 }
 // Active reports whether the project exists and has not terminated.
 func (s Stage) Active() bool { return s.Valid() && s != StageTerminated }
 
+// UnderWay reports whether the project is still on its way to production:
+// reported through started. Changsha 十三 supervises "在谈、签约、开工、建成
+// 全过程" — the road to completion; a producing project has arrived, and has
+// no further progress for the stale rule to wait for.
+func (s Stage) UnderWay() bool { return s.Active() && s != StageProducing }
+
 // Signed reports whether the project has been signed (signed or any later
 // non-terminal stage).
 func (s Stage) Signed() bool { return s.Order() >= StageSigned.Order() && s != StageTerminated }

@@ -224,7 +224,7 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 
 // armStale: any event is progress (IsStale: strictly more than stale_days).
 func (v *Views) armStale(en *projectEntry) {
-	v.arm(en, armStale, en.p.Stage().Active(), en.lastOccurred.Add(days(v.ref.armPol.StaleDays)).Add(time.Nanosecond))
+	v.arm(en, armStale, en.p.Stage().UnderWay(), en.lastOccurred.Add(days(v.ref.armPol.StaleDays)).Add(time.Nanosecond))
 }
 
 func (v *Views) armExclusivity(en *projectEntry) {
