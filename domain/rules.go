@@ -378,7 +378,10 @@ func (p *Project) Alerts(now time.Time, loc *time.Location, pol Policy) []string
 	}
 	add(p.ExclusivityExpiring(now, pol), AlertExclusivityExpiring)
 	add(p.ExclusivityLapsed(now), AlertExclusivityLapsed)
-	add(p.s.Stage != StageTerminated && p.SigningNotFiled(loc, pol), AlertSigningNotFiled)
+	// A breach of the filing duty stays after termination: ending the
+	// project does not file the signing (the read side clears it only on
+	// the centre's follow-up, an order closed after it).
+	add(p.SigningNotFiled(loc, pol), AlertSigningNotFiled)
 	add(p.RegistrationOverdue(now, loc, pol), AlertRegistrationOverdue)
 	add(p.StartOverdue(now, loc, pol), AlertStartOverdue)
 	add(p.FundsBehind(now, loc, pol), AlertFundsBehind)

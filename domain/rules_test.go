@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -271,5 +272,11 @@ func TestProjectAlerts(t *testing.T) {
 	}
 	if a := NewProject().Alerts(now, shanghai, pol); a != nil {
 		t.Fatal(a)
+	}
+	// DOMAIN signing_not_filed: terminating the project does not file the
+	// signing; the deadline and stale alerts end with it.
+	must(t, p, TerminateProject{OccurredAt: t0.Add(day(2)), Kind: TermBuiltNotInvested, Cause: CauseMarketChange, Explanation: "市场变化"})
+	if got := p.Alerts(at("2024-12-01T00:00:00+08:00"), shanghai, pol); !slices.Equal(got, []string{AlertSigningNotFiled}) {
+		t.Fatalf("alerts after termination %v, want only signing_not_filed", got)
 	}
 }
