@@ -64,6 +64,10 @@ type ProjectSnapshot struct {
 	Corrections        []DetailsCorrected   `json:"corrections"`
 	// LastOccurredAt is the latest business time of any project event.
 	LastOccurredAt time.Time `json:"last_occurred_at"`
+	// LastProgressAt is the latest business time of an event that moves the
+	// project: any but a correction of its details, which fixes the record
+	// rather than advancing the project (the stale rule waits for progress).
+	LastProgressAt time.Time `json:"last_progress_at"`
 	// Events is how many events were applied.
 	Events int `json:"events"`
 }
@@ -231,8 +235,12 @@ func (p *Project) Apply(e Event) {
 		return
 	}
 	s.Events++
-	if t := e.Occurred(); t.After(s.LastOccurredAt) {
+	t := e.Occurred()
+	if t.After(s.LastOccurredAt) {
 		s.LastOccurredAt = t
+	}
+	if _, fix := Unwrap(e).(DetailsCorrected); !fix && t.After(s.LastProgressAt) {
+		s.LastProgressAt = t
 	}
 }
 

@@ -182,9 +182,11 @@ func IsStale(last, now time.Time, pol Policy) bool {
 }
 
 // Stale is IsStale for a project under way (reported through started; not
-// producing, not terminated: Stage.UnderWay) using its latest business time.
+// producing, not terminated: Stage.UnderWay) since its latest progress: a
+// correction of its details is not progress (DOMAIN.md "a month without
+// progress must be explained"), or a typo fixed each month would silence it.
 func (p *Project) Stale(now time.Time, pol Policy) bool {
-	return p.s.Stage.UnderWay() && IsStale(p.s.LastOccurredAt, now, pol)
+	return p.s.Stage.UnderWay() && IsStale(p.s.LastProgressAt, now, pol)
 }
 
 // ExclusivityExpiring is the exclusivity_expiring alert: the project's

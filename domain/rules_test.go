@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -164,6 +165,13 @@ func TestStaleAndExclusivityAlerts(t *testing.T) {
 		if got := q.Stale(now.Add(day(60)), pol); got != tc.stale {
 			t.Errorf("%s: stale %v after 60 days, want %v", tc.name, got, tc.stale)
 		}
+	}
+	// DOMAIN stale ("a month without progress must be explained"): a
+	// correction fixes the record, it does not move the project.
+	q := reported(t, bigCNY)
+	must(t, q, CorrectDetails{Field: FieldReferrer, Value: json.RawMessage(`"嘉兴市总商会"`), Reason: "推荐人更正"})
+	if !q.Stale(now.Add(day(25)), pol) {
+		t.Error("a correction 25 days ago reset the stale clock of a project idle for 35 days")
 	}
 	if p.ExclusivityExpiring(now, pol) {
 		t.Fatal("20 days left is not expiring")

@@ -27,7 +27,7 @@ type projectEntry struct {
 	version      uint64
 	pos          eventstore.Position
 	recordedAt   time.Time
-	lastOccurred time.Time
+	lastProgress time.Time
 	// since is, per armed kind, the earliest moment it can open (Unix ns).
 	since [numArmed]int64
 	// landing is p.LandingUnit(), kept where the apply path reads it.
@@ -330,8 +330,8 @@ func (v *Views) applyProject(d *decoded) {
 		en.landing = en.p.LandingUnit()
 	}
 	en.version, en.pos, en.recordedAt = d.Version, d.Position, d.RecordedAt
-	if t := e.Occurred(); t.After(en.lastOccurred) {
-		en.lastOccurred = t
+	if _, fix := e.(domain.DetailsCorrected); !fix && e.Occurred().After(en.lastProgress) {
+		en.lastProgress = e.Occurred() // domain.ProjectSnapshot.LastProgressAt, for the stale rule
 	}
 	v.applied[vProj]++
 	ps.reindex(en, e, v.ref.current)

@@ -224,7 +224,7 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 
 // armStale: any event is progress (IsStale: strictly more than stale_days).
 func (v *Views) armStale(en *projectEntry) {
-	v.arm(en, armStale, en.p.Stage().UnderWay(), en.lastOccurred.Add(days(v.ref.armPol.StaleDays)).Add(time.Nanosecond))
+	v.arm(en, armStale, en.p.Stage().UnderWay(), en.lastProgress.Add(days(v.ref.armPol.StaleDays)).Add(time.Nanosecond))
 }
 
 func (v *Views) armExclusivity(en *projectEntry) {
@@ -529,8 +529,8 @@ func (v *Views) projectAlerts(en *projectEntry, now time.Time, kind string) []Al
 		add(domain.AlertFundsBehind, since.In(v.loc), fmt.Sprintf("funds arrived %s, schedule due by %s is %s", got, dueDate, due), nil)
 	}
 	if ready(armStale) && en.p.Stale(now, *pol) {
-		add(domain.AlertStale, en.lastOccurred.Add(days(pol.StaleDays)),
-			fmt.Sprintf("no event since %s (stale_days %d)", v.dateOf(en.lastOccurred), pol.StaleDays), nil)
+		add(domain.AlertStale, en.lastProgress.Add(days(pol.StaleDays)),
+			fmt.Sprintf("no event since %s (stale_days %d)", v.dateOf(en.lastProgress), pol.StaleDays), nil)
 	}
 	if want(domain.AlertLateRecord) {
 		for i := range en.lateRecords {

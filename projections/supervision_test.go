@@ -486,3 +486,23 @@ func TestRatesConvertLikeTheRanking(t *testing.T) {
 			f.Numerator, f.Denominator, ind[domain.IndFundsArrived], ind[domain.IndContractInvestment])
 	}
 }
+
+// TestCorrectionIsNotProgress: a correction fixes the record; it does not
+// restart the stale clock (DOMAIN.md: "a month without progress must be
+// explained"), nor does a producing project ever turn stale.
+func TestCorrectionIsNotProgress(t *testing.T) {
+	l := newLedger(t)
+	l.unit("A", "南湖区", domain.UnitCounty)
+	idle := l.report(1, "A", yuan(5), day("2024-01-05"))
+	l.correct(idle, domain.FieldReferrer, "", "嘉兴市总商会", day("2024-01-30"))
+	done := l.report(2, "A", yuan(5), day("2024-01-05"))
+	l.sign(done, "A", yuan(5), day("2024-01-06"), domain.Commitments{})
+	l.add(domain.ProjectStream(done), domain.ProductionStarted{ProjectID: done, OccurredAt: day("2024-01-07")})
+	v := l.views()
+	if got := alertKinds(t, v, idle, day("2024-02-10")); !slices.Equal(got, []string{domain.AlertStale}) {
+		t.Errorf("idle since 01-05, corrected 01-30, asked 02-10: %v, want stale", got)
+	}
+	if got := alertKinds(t, v, done, day("2024-06-01")); slices.Contains(got, domain.AlertStale) {
+		t.Errorf("producing project: %v, want no stale", got)
+	}
+}
