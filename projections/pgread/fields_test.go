@@ -152,6 +152,10 @@ func newScenario(t *testing.T) *scenario {
 		ResponsibleUnit: p22.Unit, Requirements: "每月报送进展；“双周”约谈", Deadline: domain.MustDate("2025-03-31"), OccurredAt: at(12, 10)})
 	a.add(domain.SupervisionStream(sc.order), domain.SupervisionProgressReported{OrderID: sc.order, OccurredAt: at(12, 20),
 		Summary: "已约谈企业负责人，明确资金到位时间表"})
+	// Progress on p24 today: 40 days on, it is stale (a correction alone
+	// would not restart the clock).
+	a.add(domain.ProjectStream(p24.ID), domain.NegotiationRecorded{ProjectID: p24.ID, OccurredAt: at(12, 30),
+		LeaderLevel: domain.LeaderPrincipal, Summary: "市主要领导约谈，推进二期"})
 	cats := append(slices.Clone(p24.Investor.Categories), domain.CategoryFortuneGlobal500)
 	a.add(domain.ProjectStream(p24.ID), domain.DetailsCorrected{ProjectID: p24.ID, Field: domain.FieldInvestorCategories,
 		Value: raw(cats), Previous: raw(p24.Investor.Categories), Reason: reason24, OccurredAt: at(13, 0), AffectedYears: []int{2024}})
