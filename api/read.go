@@ -256,11 +256,15 @@ func (h *handlers) projectHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The cursor names the project as well as the version to continue at,
+	// so another project's cursor is refused instead of skipping events.
 	from := uint64(1)
 	if page.Cursor != "" {
-		n, err := strconv.ParseUint(page.Cursor, 10, 64)
-		if err != nil || n < 2 {
-			return Invalid("cursor", "format", "is not a cursor this server gave out")
+		raw, err := DecodeCursor(page.Cursor)
+		cid, ver, ok := strings.Cut(raw, "@")
+		n, nerr := strconv.ParseUint(ver, 10, 64)
+		if err != nil || !ok || cid != id || nerr != nil || n < 2 {
+			return Invalid("cursor", "format", "is not a cursor this server gave out for this project's history")
 		}
 		from = n
 	}
@@ -278,7 +282,7 @@ func (h *handlers) projectHistory(c echo.Context) error {
 	next := ""
 	if len(evs) > page.Limit {
 		evs = evs[:page.Limit]
-		next = strconv.FormatUint(evs[len(evs)-1].Version+1, 10)
+		next = EncodeCursor(id + "@" + strconv.FormatUint(evs[len(evs)-1].Version+1, 10))
 	}
 	if err := h.recordRead(c, commands.ReadProjectHistory, id); err != nil {
 		return err

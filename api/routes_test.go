@@ -144,7 +144,8 @@ func TestProjectLifecycle(t *testing.T) {
 	}
 	for _, target := range []string{"/api/v1/projects?stage=done", "/api/v1/projects?tier=2b", "/api/v1/rankings?period=2024-13",
 		"/api/v1/rankings", "/api/v1/projects?limit=501", "/api/v1/projects?cursor=!!", "/api/v1/supervision/rates?year=1999",
-		"/api/v1/projects?cursor=" + EncodeCursor("another list's"), "/api/v1/projects/" + pid + "/history?cursor=" + EncodeCursor("x")} {
+		"/api/v1/projects?cursor=" + EncodeCursor("another list's"), "/api/v1/projects/" + pid + "/history?cursor=" + EncodeCursor("x"),
+		"/api/v1/projects/" + uuidFor(8) + "/history?cursor=" + *hist.NextCursor} { // another project's history cursor
 		w.must(http.StatusUnprocessableEntity, asLeader, http.MethodGet, target, nil)
 	}
 	var as Assessment
