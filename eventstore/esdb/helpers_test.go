@@ -11,6 +11,7 @@ import (
 
 	"github.com/zhaoshang/zhaoshang/eventstore"
 	"github.com/zhaoshang/zhaoshang/eventstore/esdb/esdbtest"
+	"github.com/zhaoshang/zhaoshang/eventstore/storetest"
 )
 
 // patience bounds every wait in these tests: a hang becomes a failure that
@@ -100,59 +101,22 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// collector runs Subscribe in the background and collects what it delivers.
-type collector struct {
-	events chan eventstore.Event
-	done   chan error
-	cancel context.CancelFunc
+// collector is the contract suite's subscription helper, with quiet.
+type collector struct{ *storetest.Subscription }
+
+func collect(t testing.TB, s eventstore.Store, after eventstore.Position) collector {
+	t.Helper()
+	return collector{storetest.Subscribe(t, s, after)}
 }
 
-func collect(t testing.TB, s eventstore.Store, after eventstore.Position) *collector {
+func (c collector) take(t testing.TB, n int) []eventstore.Event {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &collector{events: make(chan eventstore.Event, 1024), done: make(chan error, 1), cancel: cancel}
-	go func() {
-		c.done <- s.Subscribe(ctx, after, func(e eventstore.Event) error {
-			select {
-			case c.events <- e:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-c.done:
-		case <-time.After(patience):
-			t.Errorf("Subscribe did not return within %s of its context ending", patience)
-		}
-	})
-	return c
-}
-
-func (c *collector) take(t testing.TB, n int) []eventstore.Event {
-	t.Helper()
-	out := make([]eventstore.Event, 0, n)
-	timer := time.NewTimer(patience)
-	defer timer.Stop()
-	for len(out) < n {
-		select {
-		case e := <-c.events:
-			out = append(out, e)
-		case err := <-c.done:
-			t.Fatalf("Subscribe returned %v after %d of %d events", err, len(out), n)
-		case <-timer.C:
-			t.Fatalf("got %d of %d events within %s", len(out), n, patience)
-		}
-	}
-	return out
+	return c.Take(t, n)
 }
 
 // quiet reports whether nothing more was delivered: used after everything
 // expected arrived, to catch duplicates that a resubscription could cause.
-func (c *collector) quiet(t testing.TB, s eventstore.Store) {
+func (c collector) quiet(t testing.TB, s eventstore.Store) {
 	t.Helper()
 	// A sentinel appended now arrives after anything already in flight.
 	res := mustAppend(t, s, "sentinel-"+uuid.NewString()[:8], eventstore.NoStream(), newEvent("Sentinel", `{}`))

@@ -251,9 +251,10 @@ func streamLen(t testing.TB, s eventstore.Store, stream string) int {
 	return len(got)
 }
 
-// subscription runs Subscribe in a goroutine and hands its events to the
-// test through a buffered channel.
-type subscription struct {
+// Subscription runs Subscribe in a goroutine and hands its events to the
+// test through a buffered channel (Subscribe; the suite uses it, and so do
+// backends' own tests).
+type Subscription struct {
 	events chan eventstore.Event
 	done   chan error
 	cancel context.CancelFunc
@@ -261,10 +262,12 @@ type subscription struct {
 	count  int
 }
 
-func subscribe(t *testing.T, s eventstore.Store, after eventstore.Position) *subscription {
+// Subscribe subscribes to s after a position for the rest of the test; the
+// subscription ends (and is waited for) when the test does.
+func Subscribe(t testing.TB, s eventstore.Store, after eventstore.Position) *Subscription {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	sub := &subscription{events: make(chan eventstore.Event, 1<<16), done: make(chan error, 1), cancel: cancel}
+	sub := &Subscription{events: make(chan eventstore.Event, 1<<16), done: make(chan error, 1), cancel: cancel}
 	go func() {
 		sub.done <- s.Subscribe(ctx, after, func(e eventstore.Event) error {
 			sub.mu.Lock()
@@ -291,8 +294,8 @@ func subscribe(t *testing.T, s eventstore.Store, after eventstore.Position) *sub
 	return sub
 }
 
-// take waits for the next n events.
-func (sub *subscription) take(t testing.TB, n int) []eventstore.Event {
+// Take waits for the next n events, failing the test after a while.
+func (sub *Subscription) Take(t testing.TB, n int) []eventstore.Event {
 	t.Helper()
 	out := make([]eventstore.Event, 0, n)
 	deadline := time.NewTimer(wait)
@@ -312,7 +315,7 @@ func (sub *subscription) take(t testing.TB, n int) []eventstore.Event {
 }
 
 // stop cancels the subscription and returns what Subscribe returned.
-func (sub *subscription) stop(t testing.TB) error {
+func (sub *Subscription) stop(t testing.TB) error {
 	t.Helper()
 	sub.cancel()
 	select {
@@ -326,7 +329,7 @@ func (sub *subscription) stop(t testing.TB) error {
 }
 
 // delivered is how many events the handler has been called with.
-func (sub *subscription) delivered() int {
+func (sub *Subscription) delivered() int {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	return sub.count
@@ -880,14 +883,14 @@ func testSubscribeCatchUpThenLive(t *testing.T, b Backend) {
 	for i := range 5 {
 		mustAppend(t, s, fmt.Sprintf("sub-%d", i%2), eventstore.Any(), ev("E", fmt.Sprintf(`{"i":%d}`, i)))
 	}
-	sub := subscribe(t, s, eventstore.Start)
-	got := sub.take(t, 5)
+	sub := Subscribe(t, s, eventstore.Start)
+	got := sub.Take(t, 5)
 	sameSequence(t, "catch-up", got, readAll(t, s, 100))
 	for i := 5; i < 12; i++ {
 		mustAppend(t, s, fmt.Sprintf("sub-%d", i%3), eventstore.Any(), evN(fmt.Sprintf("live %d", i), 1+i%2)...)
 	}
 	all := readAll(t, s, 100)
-	got = append(got, sub.take(t, len(all)-5)...)
+	got = append(got, sub.Take(t, len(all)-5)...)
 	sameSequence(t, "catch-up then live", got, all)
 	if err := sub.stop(t); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Subscribe returned %v after its context was cancelled, want context.Canceled", err)
@@ -901,9 +904,9 @@ func testSubscribeCatchUpThenLive(t *testing.T, b Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub2 := subscribe(t, s, head)
+	sub2 := Subscribe(t, s, head)
 	res := mustAppend(t, s, "sub-late", eventstore.NoStream(), ev("E", `{}`))
-	if e := sub2.take(t, 1)[0]; e.Position != res.Position || e.Stream != "sub-late" {
+	if e := sub2.Take(t, 1)[0]; e.Position != res.Position || e.Stream != "sub-late" {
 		t.Fatalf("subscription from the head delivered %s v%d at %s, want sub-late v1 at %s", e.Stream, e.Version, e.Position, res.Position)
 	}
 }
@@ -917,22 +920,22 @@ func testSubscribeResume(t *testing.T, b Backend) {
 	// The checkpoint a consumer keeps is the position of the last event it
 	// handled; resuming from it delivers exactly what came after.
 	for _, k := range []int{0, 4, 8, 9} {
-		sub := subscribe(t, s, all[k].Position)
-		sameSequence(t, fmt.Sprintf("resume after event %d", k), sub.take(t, len(all)-k-1), all[k+1:])
+		sub := Subscribe(t, s, all[k].Position)
+		sameSequence(t, fmt.Sprintf("resume after event %d", k), sub.Take(t, len(all)-k-1), all[k+1:])
 		_ = sub.stop(t)
 		if n := sub.delivered(); n != len(all)-k-1 {
 			t.Fatalf("resume after event %d: handler called %d times, want %d", k, n, len(all)-k-1)
 		}
 	}
 	// Stop mid-way, resume from the checkpoint, lose and repeat nothing.
-	sub := subscribe(t, s, eventstore.Start)
-	first := sub.take(t, 4)
+	sub := Subscribe(t, s, eventstore.Start)
+	first := sub.Take(t, 4)
 	_ = sub.stop(t)
 	checkpoint := first[len(first)-1].Position
 	mustAppend(t, s, "resume-new", eventstore.Any(), evN("after stop", 3)...)
 	all = readAll(t, s, 100)
-	sub = subscribe(t, s, checkpoint)
-	rest := sub.take(t, len(all)-4)
+	sub = Subscribe(t, s, checkpoint)
+	rest := sub.Take(t, len(all)-4)
 	sameSequence(t, "stopped after 4, resumed from its checkpoint", append(first, rest...), all)
 }
 
@@ -961,14 +964,14 @@ func testSubscribeHandlerError(t *testing.T, b Backend) {
 func testSubscribeCancel(t *testing.T, b Backend) {
 	s := b.New(t)
 	// Cancelled while waiting on an empty log.
-	sub := subscribe(t, s, eventstore.Start)
+	sub := Subscribe(t, s, eventstore.Start)
 	if err := sub.stop(t); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Subscribe on an empty log returned %v when cancelled, want context.Canceled", err)
 	}
 	// Cancelled after delivering, while waiting for more.
 	mustAppend(t, s, "cancel", eventstore.NoStream(), evN("c", 3)...)
-	sub = subscribe(t, s, eventstore.Start)
-	sub.take(t, 3)
+	sub = Subscribe(t, s, eventstore.Start)
+	sub.Take(t, 3)
 	if err := sub.stop(t); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Subscribe returned %v when cancelled, want context.Canceled", err)
 	}
@@ -990,7 +993,7 @@ func testSubscribeCancel(t *testing.T, b Backend) {
 func testSubscribeConcurrentWriters(t *testing.T, b Backend) {
 	s := b.New(t)
 	mustAppend(t, s, "cw-seed", eventstore.NoStream(), ev("E", `{}`))
-	early := subscribe(t, s, eventstore.Start)
+	early := Subscribe(t, s, eventstore.Start)
 	const writers, appends = 8, 30
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*appends)
@@ -1006,16 +1009,16 @@ func testSubscribeConcurrentWriters(t *testing.T, b Backend) {
 		})
 	}
 	// A second subscriber joins while the writers run.
-	early.take(t, 1)
-	late := subscribe(t, s, eventstore.Start)
+	early.Take(t, 1)
+	late := Subscribe(t, s, eventstore.Start)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Fatalf("append: %v", err)
 	}
 	all := readAll(t, s, 100)
-	sameSequence(t, "subscriber started before the writers", append([]eventstore.Event{all[0]}, early.take(t, len(all)-1)...), all)
-	sameSequence(t, "subscriber started while they wrote", late.take(t, len(all)), all)
+	sameSequence(t, "subscriber started before the writers", append([]eventstore.Event{all[0]}, early.Take(t, len(all)-1)...), all)
+	sameSequence(t, "subscriber started while they wrote", late.Take(t, len(all)), all)
 	_ = early.stop(t)
 	_ = late.stop(t)
 	if early.delivered() != len(all) || late.delivered() != len(all) {
@@ -1234,8 +1237,8 @@ func testLateCommit(t *testing.T, b Backend) {
 	}
 	s := b.New(t)
 	marker := mustAppend(t, s, "late-marker", eventstore.NoStream(), ev("E", `{}`))
-	sub := subscribe(t, s, eventstore.Start)
-	if e := sub.take(t, 1)[0]; e.Position != marker.Position {
+	sub := Subscribe(t, s, eventstore.Start)
+	if e := sub.Take(t, 1)[0]; e.Position != marker.Position {
 		t.Fatalf("subscription delivered %s first, want the marker", e.Position)
 	}
 
@@ -1271,7 +1274,7 @@ func testLateCommit(t *testing.T, b Backend) {
 		t.Fatalf("ReadAll while held returned %d events, the final log has %d", len(whileHeld), len(final))
 	}
 	sameSequence(t, "ReadAll while a transaction was held open (must be a prefix of the final log)", whileHeld, final[:len(whileHeld)])
-	got := append([]eventstore.Event{final[0]}, sub.take(t, len(final)-1)...)
+	got := append([]eventstore.Event{final[0]}, sub.Take(t, len(final)-1)...)
 	sameSequence(t, "subscription across the late commit", got, final)
 	if n := sub.delivered(); n != len(final) {
 		t.Fatalf("the subscriber handled %d events, the log has %d", n, len(final))
