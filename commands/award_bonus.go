@@ -35,7 +35,7 @@ func (h awardBonusHandler) Handle(ctx context.Context, c AwardBonus) (Result, er
 			id:     strconv.Itoa(c.Year),
 			state:  func() *domain.AssessmentYear { return &domain.AssessmentYear{} },
 			decide: func(ctx context.Context, a *domain.AssessmentYear, now time.Time) ([]domain.Event, error) {
-				uerr := h.e.requireUnits(ctx, unitRef{"unit", c.Unit})
+				uerr := h.e.requireUnits(ctx, unitRef{field: "unit", code: c.Unit})
 				if uerr != nil && !isValidation(uerr) {
 					return nil, uerr
 				}

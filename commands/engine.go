@@ -77,6 +77,8 @@ func (e *engine) policy(ctx context.Context) (domain.Policy, error) {
 type unitRef struct {
 	field string
 	code  domain.UnitCode
+	// host: the unit is to take a project over (domain.Units.RequireHost).
+	host bool
 }
 
 // requireUnits checks that every referenced unit is registered, naming the
@@ -92,7 +94,11 @@ func (e *engine) requireUnits(ctx context.Context, refs ...unitRef) error {
 	}
 	var errs []error
 	for _, r := range refs {
-		errs = append(errs, us.Require(r.field, r.code))
+		if r.host {
+			errs = append(errs, us.RequireHost(r.field, r.code))
+		} else {
+			errs = append(errs, us.Require(r.field, r.code))
+		}
 	}
 	return mergeValidation(errs...)
 }

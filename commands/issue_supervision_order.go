@@ -62,7 +62,7 @@ func (h issueSupervisionOrderHandler) Handle(ctx context.Context, c IssueSupervi
 // and, when given, an existing project. It returns the field errors
 // separately from a failure to check.
 func (h issueSupervisionOrderHandler) references(ctx context.Context, c IssueSupervisionOrder) (fieldErrs, err error) {
-	unitErr := h.e.requireUnits(ctx, unitRef{"responsible_unit", c.ResponsibleUnit})
+	unitErr := h.e.requireUnits(ctx, unitRef{field: "responsible_unit", code: c.ResponsibleUnit})
 	if unitErr != nil && !isValidation(unitErr) {
 		return nil, unitErr
 	}

@@ -117,6 +117,11 @@ func TestRejectionsAppendNothing(t *testing.T) {
 				Reason: "流转", OccurredAt: t0, Meta: as(centre)})
 			return err
 		}, domain.ErrValidation, "to_unit"},
+		{"transfer to the centre (Jiaxing 二(一)3: it coordinates transfers)", func() error {
+			_, err := app.TransferProject.Handle(ctx, commands.TransferProject{ProjectID: reported, ToUnit: unitCentre,
+				Reason: "流转", OccurredAt: t0, Meta: as(centre)})
+			return err
+		}, domain.ErrValidation, "to_unit"},
 		{"transfer to an unknown unit, without reason", func() error {
 			_, err := app.TransferProject.Handle(ctx, commands.TransferProject{ProjectID: reported, ToUnit: "haining",
 				OccurredAt: t0, Meta: as(centre)})

@@ -182,7 +182,7 @@ func (h reportProjectHandler) once(ctx context.Context, x *exec, cmd domain.Repo
 	now := e.now()
 	// An unregistered unit is refused before the claim is judged, so no
 	// claim or rejection is ever recorded for a unit that does not exist.
-	if uerr := e.requireUnits(ctx, unitRef{"unit", cmd.Unit}); uerr != nil {
+	if uerr := e.requireUnits(ctx, unitRef{field: "unit", code: cmd.Unit}); uerr != nil {
 		if !errors.Is(uerr, domain.ErrValidation) {
 			return Result{}, uerr
 		}

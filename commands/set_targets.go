@@ -34,7 +34,7 @@ func (h setTargetsHandler) Handle(ctx context.Context, c SetTargets) (Result, er
 			id:     strconv.Itoa(c.Year) + "/" + string(c.Unit),
 			state:  func() *domain.AnnualTargets { return &domain.AnnualTargets{} },
 			decide: func(ctx context.Context, t *domain.AnnualTargets, now time.Time) ([]domain.Event, error) {
-				uerr := h.e.requireUnits(ctx, unitRef{"unit", c.Unit})
+				uerr := h.e.requireUnits(ctx, unitRef{field: "unit", code: c.Unit})
 				if uerr != nil && !isValidation(uerr) {
 					return nil, uerr
 				}

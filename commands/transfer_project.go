@@ -34,6 +34,6 @@ func (h transferProjectHandler) Handle(ctx context.Context, c TransferProject) (
 		OccurredAt: c.OccurredAt,
 	}
 	return h.e.run(ctx, c, func(ctx context.Context, x *exec) (Result, error) {
-		return h.e.onProject(ctx, x, c.ProjectID, []unitRef{{"to_unit", c.ToUnit}}, decideWith(cmd))
+		return h.e.onProject(ctx, x, c.ProjectID, []unitRef{{field: "to_unit", code: c.ToUnit, host: true}}, decideWith(cmd))
 	})
 }

@@ -65,6 +65,19 @@ func (u *Units) Require(field string, code UnitCode) error {
 	return nil
 }
 
+// RequireHost is Require for a unit that is to take a project over: it must
+// also not be the centre, which coordinates transfers rather than receiving
+// them (Jiaxing 2024 二(一)3 "经市投促中心协调流转至其他主体洽谈并落户").
+func (u *Units) RequireHost(field string, code UnitCode) error {
+	if err := u.Require(field, code); err != nil {
+		return err
+	}
+	if u.byCode[code].Kind == UnitCentre {
+		return ValidationErrors{{Field: field, Rule: "centre", Message: "the centre coordinates transfers; a project moves to a county, park or department"}}
+	}
+	return nil
+}
+
 // RegisterUnit is PUT /units/{code}.
 type RegisterUnit struct {
 	Code          UnitCode `json:"-"`

@@ -59,10 +59,22 @@ func TestUnits(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantErr(t, u.Require("to_unit", "haiyan"), ErrValidation, "to_unit")
+	decide(RegisterUnit{Code: "jxic", Name: "嘉兴市投资促进中心", Kind: UnitCentre})
+	for _, c := range []struct {
+		name string
+		code UnitCode
+		err  error
+	}{
+		{"Jiaxing 二(一)3: a county takes a transferred project", "nanhu", nil},
+		{"Jiaxing 二(一)3: the centre coordinates transfers, it does not receive them", "jxic", ErrValidation},
+		{"DOMAIN: an unregistered unit cannot take a project", "haiyan", ErrValidation},
+	} {
+		wantErr(t, u.RequireHost("to_unit", c.code), c.err, "to_unit")
+	}
 	decide(RegisterUnit{Code: "jxetdz", Name: "嘉兴经济技术开发区", Kind: UnitPark})
 	decide(RegisterUnit{Code: "centre", Name: "市投促中心", Kind: UnitCentre})
 	all := u.All()
-	if len(all) != 3 || all[0].Kind != UnitCounty || all[2].Kind != UnitCentre {
+	if len(all) != 4 || all[0].Kind != UnitCounty || all[3].Kind != UnitCentre {
 		t.Fatalf("%v", all)
 	}
 }
