@@ -296,9 +296,6 @@ func (p *Project) checkCorrectionValue(v *validator, base CorrectionField, idx i
 		if !s.TerminatedAt.IsZero() && t.After(s.TerminatedAt) {
 			v.add("value", "stage_order", "would put %s after the termination", base)
 		}
-		if t.Before(s.ReportedAt) {
-			v.add("value", "stage_order", "would put %s before the report", base)
-		}
 		if base == FieldSignedAt && len(s.Amendments) > 0 && t.After(s.Amendments[0].OccurredAt) {
 			v.add("value", "stage_order", "would put the signing after its first amendment")
 		}

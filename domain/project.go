@@ -259,7 +259,7 @@ func (s *ProjectSnapshot) advance(to Stage) {
 // start and production: a later stage's fact may not be dated before it.
 func (s *ProjectSnapshot) latestMilestone() time.Time {
 	var t time.Time
-	for _, m := range []time.Time{s.ReportedAt, s.SignedAt, s.RegisteredAt, s.StartedAt, s.ProducingAt} {
+	for _, m := range []time.Time{s.SignedAt, s.RegisteredAt, s.StartedAt, s.ProducingAt} {
 		if m.After(t) {
 			t = m
 		}
@@ -472,7 +472,6 @@ func (p *Project) decideNegotiation(c RecordNegotiation, pol Policy, now time.Ti
 	}
 	var v validator
 	checkOccurred(&v, "occurred_at", c.OccurredAt, now, pol)
-	p.checkAfterReport(&v, c.OccurredAt)
 	if c.LeaderLevel == "" {
 		v.add("leader_level", "required", "is required")
 	} else if !c.LeaderLevel.Valid() {
@@ -560,7 +559,6 @@ func (p *Project) decideSigning(c SignContract, pol Policy, now time.Time) (Even
 	}
 	var v validator
 	checkOccurred(&v, "occurred_at", c.OccurredAt, now, pol)
-	p.checkMilestoneOrder(&v, c.OccurredAt)
 	c.ContractInvestment.validate(&v, "contract_investment", true)
 	if c.ForeignInvestment != nil {
 		c.ForeignInvestment.validate(&v, "foreign_investment", false)
@@ -669,7 +667,6 @@ func (p *Project) decideTransfer(c TransferProject, pol Policy, now time.Time) (
 	}
 	checkText(&v, "reason", c.Reason, true, maxSummary)
 	checkOccurred(&v, "occurred_at", c.OccurredAt, now, pol)
-	p.checkAfterReport(&v, c.OccurredAt)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -678,22 +675,14 @@ func (p *Project) decideTransfer(c TransferProject, pol Policy, now time.Time) (
 }
 
 // checkMilestoneOrder: a later stage's fact may not be dated before an earlier
-// stage's, the report included (DOMAIN.md "The project lifecycle": stages never
-// move backwards, also in business time; a fact out of order is rejected).
+// stage's (DOMAIN.md "The project lifecycle": stages never move backwards, also
+// in business time; a fact out of order is rejected). The report's date is not
+// among them: it dates the project's entry in the ledger (入库), which often
+// follows the first meetings or even the signing (docs/import.md).
 func (p *Project) checkMilestoneOrder(v *validator, t time.Time) {
 	if last := p.s.latestMilestone(); !t.IsZero() && t.Before(last) {
 		v.add("occurred_at", "before_previous_stage", "must not be before the previous stage's date (%s)",
 			last.Format(time.RFC3339))
-	}
-}
-
-// checkAfterReport: facts of the courting (a negotiation round, a transfer)
-// may be recorded late, in any order among themselves, but not dated before
-// the project was reported (DOMAIN.md "The project lifecycle"; 首报首谈: the
-// report starts the exclusive window the first talks are judged by).
-func (p *Project) checkAfterReport(v *validator, t time.Time) {
-	if !t.IsZero() && t.Before(p.s.ReportedAt) {
-		v.add("occurred_at", "before_report", "must not be before the project was reported (%s)", p.s.ReportedAt.Format(time.RFC3339))
 	}
 }
 

@@ -606,3 +606,31 @@ func TestSampleImportsIntoDemo(t *testing.T) {
 		t.Fatalf("%v\n%s", err, r.String())
 	}
 }
+
+// TestImportEntryAfterTheFacts: 入库日期 dates the project's entry in the
+// ledger, which often follows its first meeting or even its signing
+// (docs/import.md); such rows import with their dates as written.
+func TestImportEntryAfterTheFacts(t *testing.T) {
+	f := newFixture(t)
+	lines := strings.Split(string(readFile(t, samplePath)), "\r\n")
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, "NH-2025-003,"): // talks on 01-20, entered 02-10
+			lines[i] = strings.Replace(l, ",2025-02-10,2025-02-18,", ",2025-02-10,2025-01-20,", 1)
+		case strings.HasPrefix(l, "XZ-2025-011,"): // signed 11-06, entered 12-01, no talks recorded
+			lines[i] = strings.Replace(l, ",2025-08-05,2025-08-12,分管领导,", ",2025-12-01,,,", 1)
+		}
+	}
+	r, err := f.importBytes([]byte(strings.Join(lines, "\r\n")), "entered-late.csv", f.opts())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, r.String())
+	}
+	nh := f.project(byExternalID(r, "NH-2025-003").ProjectID)
+	if len(nh.Negotiations) == 0 || !nh.Negotiations[0].OccurredAt.Before(nh.ReportedAt) {
+		t.Errorf("NH-2025-003: negotiations %+v, reported %s; want the talks before the entry", nh.Negotiations, nh.ReportedAt)
+	}
+	xz := f.project(byExternalID(r, "XZ-2025-011").ProjectID)
+	if xz.Stage != domain.StageSigned || !xz.SignedAt.Before(xz.ReportedAt) {
+		t.Errorf("XZ-2025-011: %s signed %s, reported %s; want signed before the entry", xz.Stage, xz.SignedAt, xz.ReportedAt)
+	}
+}
