@@ -119,6 +119,38 @@ func TestVerifyTampered(t *testing.T) {
 	}
 }
 
+// TestVerifyUndecodable: a changed byte that leaves an event's data
+// unreadable still gets the log's report and exit 3 naming the event (the
+// views cannot be built from it, which verify says too).
+func TestVerifyUndecodable(t *testing.T) {
+	data := demoData(t)
+	seq := tamperData(t, storePath(data), true)
+	s := openStore(t, data)
+	evs, err := s.ReadAll(t.Context(), eventstore.Position{Commit: seq - 1, Prepare: seq - 1}, 1)
+	s.Close()
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("reading the tampered event: %v", err)
+	}
+	r := zs(t, "verify", "--data", data)
+	if r.code != 3 {
+		t.Fatalf("verify of an undecodable event: %s", r)
+	}
+	if m := verifyLog.FindStringSubmatch(r.out); m == nil || m[1] != "FAILED" || !strings.Contains(r.out, evs[0].ID.String()) ||
+		!strings.Contains(r.out, "views: not checked") {
+		t.Errorf("verify does not report the log and name the event:\n%s", r.out)
+	}
+	j := zs(t, "verify", "--data", data, "--json")
+	var rep struct {
+		Log struct {
+			OK bool `json:"ok"`
+		} `json:"log"`
+		ViewsError string `json:"views_error"`
+	}
+	if j.code != 3 || json.Unmarshal([]byte(j.out), &rep) != nil || rep.Log.OK || !strings.Contains(rep.ViewsError, "does not decode") {
+		t.Errorf("verify --json: %s", j)
+	}
+}
+
 // tamper changes the first digit of the first "amount" in the data of an
 // event in the middle of the bbolt file at path (the store closed), as
 // someone with the file and a hex editor could, keeping the JSON valid.
@@ -127,7 +159,11 @@ func TestVerifyTampered(t *testing.T) {
 // The layout is eventstore/bolt's: the log bucket maps the 8-byte
 // big-endian sequence number to the record, whose JSON data runs from the
 // first '{' that begins valid JSON to the end (codec.go).
-func tamper(t *testing.T, path string) uint64 {
+func tamper(t *testing.T, path string) uint64 { return tamperData(t, path, false) }
+
+// tamperData is tamper; with breakJSON the digit becomes a letter, so the
+// event's data no longer decodes at all.
+func tamperData(t *testing.T, path string, breakJSON bool) uint64 {
 	t.Helper()
 	db, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
@@ -160,7 +196,10 @@ func tamper(t *testing.T, path string) uint64 {
 			}
 			rec := bytes.Clone(v) // v is bbolt's memory map, read-only
 			rec[d]++
-			if !json.Valid(rec[start:]) || uuid.UUID(rec[1:17]) != uuid.UUID(v[1:17]) {
+			if breakJSON {
+				rec[d] = 'x'
+			}
+			if json.Valid(rec[start:]) == breakJSON || uuid.UUID(rec[1:17]) != uuid.UUID(v[1:17]) {
 				return errors.New("the edit broke the record")
 			}
 			seq = n
