@@ -11,8 +11,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/zhaoshang/zhaoshang/domain"
 	"github.com/zhaoshang/zhaoshang/eventstore"
 	"github.com/zhaoshang/zhaoshang/internal/ledger"
+	"github.com/zhaoshang/zhaoshang/projections"
 )
 
 func runImport(ctx context.Context, args []string, out, errOut io.Writer) error {
@@ -51,11 +53,38 @@ func runImport(ctx context.Context, args []string, out, errOut io.Writer) error 
 	defer f.Close()
 
 	logger := newLogger(errOut, slog.LevelWarn)
-	s, err := sf.open(ctx, logger)
+	// An existing store only: importing into a mistyped --data would make
+	// an empty store with no units, and refuse every row for it.
+	s, err := sf.openExisting(ctx, logger)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	// The projects the ledger already holds, to refuse a row that would
+	// enter one a second time (imported as another subject, or entered
+	// through the API).
+	runner, stop, err := buildViews(ctx, s, loc)
+	if err != nil {
+		return fmt.Errorf("reading the ledger: %w", err)
+	}
+	defer stop()
+	existing := func(u domain.UnitCode, name string) (string, bool) {
+		want := domain.NormaliseName(name)
+		for cursor := ""; ; {
+			page, err := runner.Views().Projects(projections.ProjectFilter{Unit: u, Q: name, Limit: projections.MaxLimit, Cursor: cursor})
+			if err != nil {
+				return "", false
+			}
+			for _, p := range page.Items {
+				if domain.NormaliseName(p.Name) == want {
+					return p.ID, true
+				}
+			}
+			if cursor = page.NextCursor; cursor == "" {
+				return "", false
+			}
+		}
+	}
 	actor := ledger.DefaultActor
 	actor.Subject = *subject
 	if *unit != "" {
@@ -68,6 +97,7 @@ func runImport(ctx context.Context, args []string, out, errOut io.Writer) error 
 		Sheet:    *sheet,
 		DryRun:   *dryRun,
 		Logger:   logger,
+		Existing: existing,
 	})
 	if *asJSON {
 		enc := json.NewEncoder(out)

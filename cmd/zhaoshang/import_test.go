@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -65,6 +66,16 @@ func TestImportSample(t *testing.T) {
 	}
 	if again := head(t, data); again != after {
 		t.Errorf("the re-import moved the head from %s to %s", after, again)
+	}
+
+	// As another subject the importer cannot tell its own earlier rows,
+	// but the projects are in the ledger: every row is refused, none entered twice.
+	r = zs(t, "import", "--data", data, "--subject", "另一位录入员", sampleSheet)
+	if r.code != 3 || !strings.Contains(r.out, "本单位已有同名项目") || !strings.Contains(r.out, "not imported by this subject") {
+		t.Errorf("an import of the same sheet as another subject: %s", r)
+	}
+	if again := head(t, data); again != after {
+		t.Errorf("the import as another subject moved the head from %s to %s", after, again)
 	}
 }
 
@@ -224,5 +235,13 @@ func TestImportUsage(t *testing.T) {
 	}
 	if r := zs(t, "import", "--data", t.TempDir(), filepath.Join(t.TempDir(), "missing.csv")); r.code != 1 || !strings.Contains(r.errOut, "missing.csv") {
 		t.Errorf("a missing file: %s", r)
+	}
+	// A mistyped --data is refused, not made into an empty store.
+	empty := t.TempDir()
+	if r := zs(t, "import", "--data", empty, "--dry-run", sampleSheet); r.code != 1 || !strings.Contains(r.errOut, "no event store") {
+		t.Errorf("an import into a directory without a store: %s", r)
+	}
+	if _, err := os.Stat(filepath.Join(empty, "events.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the import created a store in %s: %v", empty, err)
 	}
 }
