@@ -21,6 +21,9 @@ func (w *Writer) Rebuild(ctx context.Context) error {
 	}
 	w.writeMu.Lock()
 	defer w.writeMu.Unlock()
+	if err := w.checkLock(ctx); err != nil {
+		return err
+	}
 	return w.rebuild(ctx)
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/zhaoshang/zhaoshang/domain"
@@ -143,7 +144,13 @@ ALTER TABLE `+base+`.meta ADD COLUMN IF NOT EXISTS ddl_fingerprint text NOT NULL
 	}
 	var c, p string
 	err = w.pool.QueryRow(ctx, `SELECT commit_pos::text, prepare_pos::text FROM `+quote(genSchema(w.cfg.Schema, w.gen))+`.checkpoint`).Scan(&c, &p)
+	var pgErr *pgconn.PgError
 	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "42P01":
+		// The generation meta names is gone (dropped by hand, a partial
+		// restore): the tables are derived, so build them again.
+		w.needRebuild = true
+		return nil
 	case errors.Is(err, pgx.ErrNoRows):
 		w.resume = eventstore.Start
 	case err != nil:
@@ -159,6 +166,55 @@ ALTER TABLE `+base+`.meta ADD COLUMN IF NOT EXISTS ddl_fingerprint text NOT NULL
 		w.resume = pos
 	}
 	w.flushed = w.resume
+	return nil
+}
+
+// ErrLockLost is a writer whose lock connection died (a database restart,
+// idle_session_timeout, pg_terminate_backend) while another writer took the
+// schema: it must not write again. Restart it once the other has stopped.
+var ErrLockLost = errors.New("pgread: the read-model lock was lost and another writer holds the schema")
+
+// checkLock makes sure the writer still holds the schema's lock before it
+// writes: the lock is a session lock on one connection, and if that
+// connection died the lock went with it, silently. A lost lock is taken
+// again on a new connection when no other writer has it.
+func (w *Writer) checkLock(ctx context.Context) error {
+	// Asked on the lock's own connection, which also keeps it from being
+	// idle (idle_session_timeout would end it, and the lock with it). An
+	// error means the connection, and so the lock, is gone.
+	held := false
+	if w.lock != nil {
+		err := w.lock.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+			AND pid = pg_backend_pid() AND classid = $1 AND objid = $2 AND objsubid = 1)`,
+			uint32(uint64(w.key)>>32), uint32(uint64(w.key))).Scan(&held)
+		if err != nil && ctx.Err() != nil {
+			return err
+		}
+	}
+	if held {
+		return nil
+	}
+	if w.lock != nil {
+		w.lock.Release()
+		w.lock = nil
+	}
+	conn, err := w.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("pgread: %w", err)
+	}
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, w.key).Scan(&got); err != nil {
+		conn.Release()
+		return fmt.Errorf("pgread: %w", err)
+	}
+	if !got {
+		conn.Release()
+		return ErrLockLost
+	}
+	w.lock = conn
+	// Another writer may have written while the lock was free: build the
+	// tables afresh from the views rather than trust the checkpoint.
+	w.needRebuild = true
 	return nil
 }
 
@@ -238,8 +294,17 @@ func (w *Writer) Flush(ctx context.Context) error {
 	}
 	w.writeMu.Lock()
 	defer w.writeMu.Unlock()
+	if err := w.checkLock(ctx); err != nil {
+		return err
+	}
 	if w.needRebuild {
 		return w.rebuild(ctx)
+	}
+	// Views still replaying up to the checkpoint know less than the tables
+	// show: a refresh from them would empty the alerts and rates, and the
+	// batches up to the checkpoint will not be written again to repair it.
+	if w.views.Position().Compare(w.resume) < 0 {
+		return nil
 	}
 	w.mu.Lock()
 	t, pos := w.pending, w.pendingPos
@@ -675,11 +740,17 @@ func (w *Writer) periods(t *projections.Touched) []domain.Period {
 		}
 		return projections.PeriodsCovering(first, last, loc)
 	}
+	// The next period's rows only when it has any: a rebuild writes the
+	// periods of the counted span and no more.
+	_, last, _ := w.views.BusinessSpan()
 	seen := map[string]bool{}
 	var out []domain.Period
 	for d := range t.Days {
 		for _, p := range projections.PeriodsContaining(d, loc) {
 			for _, q := range []domain.Period{p, next(p)} {
+				if q.From.After(last.Start(loc)) {
+					continue
+				}
 				if s := q.String(); !seen[s] {
 					seen[s] = true
 					out = append(out, q)
