@@ -17,6 +17,11 @@ import (
 // topic) than the one configured.
 var ErrCheckpointTarget = errors.New("relay: checkpoint belongs to another destination")
 
+// ErrCheckpointAhead is matched by the error of a relay whose checkpoint
+// names a position past the end of the log: it refuses to start rather
+// than skip the events recorded up to that position.
+var ErrCheckpointAhead = errors.New("relay: checkpoint is ahead of the log")
+
 // checkpointRecord is the checkpoint file: the position of the last event
 // published and the destination it was published to.
 type checkpointRecord struct {

@@ -215,6 +215,18 @@ func (r *Relay) start(ctx context.Context) (eventstore.Position, error) {
 				"delete it to publish the whole log to the new destination, or set its target to %q to continue from there",
 				ErrCheckpointTarget, r.cfg.CheckpointPath, target, pos, r.cfg.target(), r.cfg.target())
 		}
+		// A checkpoint past the log's head belongs to a later log than this
+		// one (a store restored from an older backup, a renumbered one):
+		// resuming after it would skip every event recorded up to it.
+		head, err := r.log.Head(ctx)
+		if err != nil {
+			return eventstore.Start, fmt.Errorf("relay: head of the log: %w", err)
+		}
+		if pos.Compare(head) > 0 {
+			return eventstore.Start, fmt.Errorf("%w: %s says position %s was published, but the log ends at %s (a store restored from an older backup, or renumbered); "+
+				"delete it to publish the whole log again (consumers dedupe by event id), or write the position to continue after",
+				ErrCheckpointAhead, r.cfg.CheckpointPath, pos, head)
+		}
 		return pos, nil
 	}
 	if !r.cfg.FromHead {

@@ -424,3 +424,24 @@ func TestCheckpointWriteFailureStopsTheRelay(t *testing.T) {
 		t.Fatal("hang guard: the relay kept running without its checkpoint")
 	}
 }
+
+// TestCheckpointAheadOfTheLogIsRefused: a checkpoint past the log's head
+// (a store restored from an older backup) would skip every event recorded
+// up to it; the relay refuses to start and says what to do.
+func TestCheckpointAheadOfTheLogIsRefused(t *testing.T) {
+	s := openStore(t)
+	cfg := testConfig(t)
+	if err := os.MkdirAll(filepath.Dir(cfg.CheckpointPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(s, NewInProcess(nil), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeCheckpoint(cfg.CheckpointPath, checkpointRecord{Position: eventstore.Position{Commit: 50, Prepare: 50}, Target: r.cfg.target()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Run(t.Context()); !errors.Is(err, ErrCheckpointAhead) || !strings.Contains(err.Error(), "delete it") {
+		t.Fatalf("Run with a checkpoint past the head: %v, want ErrCheckpointAhead", err)
+	}
+}

@@ -169,6 +169,12 @@ func NewWebhook(cfg Config, client *http.Client) *Webhook {
 	if client == nil {
 		client = &http.Client{Timeout: cfg.WebhookTimeout}
 	}
+	// A redirect is answered, not followed: Go follows a 301/302/303 as a
+	// GET without the body, whose 2xx would count the notification as
+	// delivered. The 3xx is then a failure like any status outside 2xx.
+	c := *client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	client = &c
 	events := make(map[string]bool, len(cfg.WebhookEvents))
 	for _, t := range cfg.WebhookEvents {
 		events[t] = true

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -365,5 +366,38 @@ func TestVerifySignature(t *testing.T) {
 		if VerifySignature([]byte("key"), body, s) {
 			t.Fatalf("signature %q verified", s)
 		}
+	}
+}
+
+// TestWebhookRedirectIsAFailure: a redirect is not followed (Go would
+// follow 301/302/303 as a GET without the body, and its 2xx would count the
+// notification as delivered): every 3xx is a failure, retried like a 5xx.
+func TestWebhookRedirectIsAFailure(t *testing.T) {
+	s := openStore(t)
+	log := alerts(t, s)
+	var posts, gets atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/moved":
+			gets.Add(1) // where a followed redirect would land
+			w.WriteHeader(http.StatusOK)
+		case r.Method == http.MethodPost:
+			posts.Add(1)
+			http.Redirect(w, r, "/moved", http.StatusFound)
+		}
+	}))
+	defer srv.Close()
+	cfg := testConfig(t)
+	cfg.WebhookURL = srv.URL + "/hook"
+	wh := NewWebhook(cfg, nil)
+	msg, err := NewMessage(log[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.Handle(msg); err == nil || !strings.Contains(err.Error(), "302") {
+		t.Fatalf("a 302 answer: %v, want a failure naming the status", err)
+	}
+	if posts.Load() != 1 || gets.Load() != 0 {
+		t.Fatalf("%d posts and %d requests to the redirect's target, want 1 and 0", posts.Load(), gets.Load())
 	}
 }
