@@ -2,8 +2,13 @@ package pgread
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/zhaoshang/zhaoshang/eventstore"
 	"github.com/zhaoshang/zhaoshang/projections"
@@ -47,7 +52,7 @@ func (w *Writer) rebuild(ctx context.Context) error {
 FROM pg_namespace WHERE nspname LIKE $1`, w.cfg.Schema+`\_g%`).Scan(&maxGen); err != nil {
 		return fmt.Errorf("pgread: %w", err)
 	}
-	oldGen, newGen := w.gen, max(maxGen, w.gen)+1
+	newGen := max(maxGen, w.gen) + 1
 	gs := quote(genSchema(w.cfg.Schema, newGen))
 
 	tx, err := w.pool.Begin(ctx)
@@ -189,16 +194,63 @@ FROM pg_namespace WHERE nspname LIKE $1`, w.cfg.Schema+`\_g%`).Scan(&maxGen); er
 		return err
 	}
 	w.gen, w.needRebuild, w.lastRefresh, w.flushed = newGen, false, now, pos
-	if oldGen > 0 && oldGen != newGen {
-		// Waits for readers still on the old tables; they finish first.
-		if _, err := w.pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+quote(genSchema(w.cfg.Schema, oldGen))+` CASCADE`); err != nil {
-			return fmt.Errorf("pgread: dropping generation %d: %w", oldGen, err)
+	// Every generation but the new one goes: the old one, and any an
+	// interrupted rebuild or drop left behind. Each drop waits for readers
+	// still on those tables; they finish first.
+	return w.dropGenerations(ctx, newGen)
+}
+
+// dropGenerations drops every generation schema of the writer's schema
+// but keep.
+func (w *Writer) dropGenerations(ctx context.Context, keep int64) error {
+	rows, err := w.pool.Query(ctx, `SELECT nspname FROM pg_namespace WHERE nspname ~ $1`, "^"+w.cfg.Schema+`_g[0-9]+$`)
+	if err != nil {
+		return fmt.Errorf("pgread: listing generations: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("pgread: listing generations: %w", err)
+	}
+	for _, n := range names {
+		if n == genSchema(w.cfg.Schema, keep) {
+			continue
+		}
+		if _, err := w.pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+quote(n)+` CASCADE`); err != nil {
+			return fmt.Errorf("pgread: dropping %s: %w", n, err)
 		}
 	}
 	return nil
 }
 
+// swapLockTimeout bounds how long the swap waits for each reader view's
+// lock: below PostgreSQL's default deadlock_timeout (1 s), so that when a
+// reader transaction holding one view waits for another the swap holds,
+// the swap gives up and retries rather than the reader being aborted as a
+// deadlock victim, and no reader waits behind the swap for long.
+const swapLockTimeout = 300 * time.Millisecond
+
+// swap points every reader view at generation gen, in one transaction,
+// retried with backoff while readers hold the views.
 func (w *Writer) swap(ctx context.Context, gen int64) error {
+	var err error
+	for attempt, wait := 0, 50*time.Millisecond; ; attempt++ {
+		if err = w.swapOnce(ctx, gen); err == nil {
+			return nil
+		}
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "55P03" || attempt == 50 { // lock_not_available
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 2*time.Second)
+	}
+}
+
+func (w *Writer) swapOnce(ctx context.Context, gen int64) error {
 	base := quote(w.cfg.Schema)
 	gs := quote(genSchema(w.cfg.Schema, gen))
 	tx, err := w.pool.Begin(ctx)
@@ -206,6 +258,9 @@ func (w *Writer) swap(ctx context.Context, gen int64) error {
 		return err
 	}
 	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, fmt.Sprintf(`SET LOCAL lock_timeout = %d`, swapLockTimeout.Milliseconds())); err != nil {
+		return fmt.Errorf("pgread: %w", err)
+	}
 	for _, rv := range readerViews {
 		if _, err := tx.Exec(ctx, `DROP VIEW IF EXISTS `+base+`.`+quote(rv.name)); err != nil {
 			return fmt.Errorf("pgread: swapping %s: %w", rv.name, err)
