@@ -37,7 +37,7 @@ func (f *storeFlags) url() string {
 func (f *storeFlags) location() (*time.Location, error) {
 	loc, err := time.LoadLocation(f.tz)
 	if err != nil {
-		return nil, fmt.Errorf("--tz %q: %w", f.tz, err)
+		return nil, usageErr("--tz %q: not a time zone of the zone database (Asia/Shanghai, UTC, …)", f.tz)
 	}
 	return loc, nil
 }

@@ -91,6 +91,15 @@ func run(ctx context.Context, args []string, out, errOut io.Writer) int {
 // errUsage marks a command-line mistake already reported by the flag set.
 var errUsage = errors.New("usage")
 
+// usageError is a command-line mistake found after the flags parsed (a
+// flag's value): printed like any error, exit 2 as the README says.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+func (usageError) ExitCode() int   { return 2 }
+
+func usageErr(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
 type exitCoder interface{ ExitCode() int }
 
 func runVersion(_ context.Context, args []string, out, errOut io.Writer) error {

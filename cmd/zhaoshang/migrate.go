@@ -27,7 +27,7 @@ func runMigrate(ctx context.Context, args []string, out, errOut io.Writer) error
 			return err
 		}
 		if kind != "postgres" {
-			return fmt.Errorf("--store %s: only PostgreSQL stores have schema migrations", backend.Redact(*store))
+			return usageErr("--store %s: only PostgreSQL stores have schema migrations", backend.Redact(*store))
 		}
 		if err := postgres.Migrate(ctx, *store); err != nil {
 			return err

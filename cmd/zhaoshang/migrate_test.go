@@ -15,11 +15,14 @@ func TestMigrateRefusals(t *testing.T) {
 	if r := zs(t, "migrate"); r.code != 2 || !strings.Contains(r.errOut, "nothing to migrate") {
 		t.Errorf("migrate without flags: %s", r)
 	}
-	for _, c := range []struct{ store, says string }{
-		{"bolt:" + storePath(t.TempDir()), "only PostgreSQL stores have schema migrations"},
-		{"mysql://db/ledger", "want bolt:PATH, postgres://… or esdb://…"},
+	for _, c := range []struct {
+		store, says string
+		code        int
+	}{
+		{"bolt:" + storePath(t.TempDir()), "only PostgreSQL stores have schema migrations", 2}, // a command-line mistake
+		{"mysql://db/ledger", "want bolt:PATH, postgres://… or esdb://…", 1},
 	} {
-		if r := zs(t, "migrate", "--store", c.store); r.code != 1 || !strings.Contains(r.errOut, c.says) {
+		if r := zs(t, "migrate", "--store", c.store); r.code != c.code || !strings.Contains(r.errOut, c.says) {
 			t.Errorf("migrate --store %s: %s", c.store, r)
 		}
 	}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,7 +53,7 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: %w", *logLevel, err)
+		return usageErr("--log-level %q: want debug, info, warn or error", *logLevel)
 	}
 	logger := newLogger(errOut, level)
 	loc, err := sf.location()
@@ -116,7 +118,10 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 			if err := f(ctx); err != nil && ctx.Err() == nil {
 				logger.Error(name+" stopped", "err", err)
 				mu.Lock()
-				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+				if !strings.HasPrefix(err.Error(), name+":") {
+					err = fmt.Errorf("%s: %w", name, err)
+				}
+				errs = append(errs, err)
 				mu.Unlock()
 				cancel()
 			}
@@ -174,11 +179,19 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	if kind != "bolt" {
 		where = backend.Redact(url)
 	}
+	// Listen first: "serving" is said only once the address is ours.
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", *addr)
+	if err != nil {
+		cancel()
+		wg.Wait()
+		return errors.Join(append(errs, fmt.Errorf("listen %s: %w", *addr, err))...)
+	}
 	logger.Info(fmt.Sprintf("zhaoshang serving http://%s — store %s, data in %s", *addr, kind, where),
 		"addr", *addr, "store", kind, "data", where, "readmodel", *readmodel != "", "relay", *relayURL)
 	fmt.Fprintf(out, "zhaoshang serving http://%s (store %s, data in %s); token: zhaoshang token --data %s --role centre\n", *addr, kind, where, sf.data)
 
-	serveErr := srv.Run(ctx)
+	serveErr := srv.Serve(ctx, ln)
 	cancel()
 	wg.Wait()
 	if serveErr != nil && !errors.Is(serveErr, context.Canceled) {

@@ -178,8 +178,8 @@ func TestServeRefusals(t *testing.T) {
 		{[]string{"--relay", "gochannel"}, 2}, // in-process, nobody would read it
 		{[]string{"--webhook", "http://127.0.0.1:9/hook"}, 2},
 		{[]string{"--relay-from-head"}, 2},
-		{[]string{"--log-level", "loud"}, 1},
-		{[]string{"--tz", "Mars/Olympus_Mons"}, 1},
+		{[]string{"--log-level", "loud"}, 2}, // command-line mistakes (README: exit 2)
+		{[]string{"--tz", "Mars/Olympus_Mons"}, 2},
 	} {
 		data := t.TempDir()
 		r := zs(t, append([]string{"serve", "--data", data, "--addr", freeAddr(t)}, c.args...)...)
@@ -189,5 +189,19 @@ func TestServeRefusals(t *testing.T) {
 		if _, err := os.Stat(storePath(data)); !os.IsNotExist(err) {
 			t.Errorf("serve %v opened the store: %v", c.args, err)
 		}
+	}
+}
+
+// TestServeOnABusyPort: serve says it is serving only once the address is
+// its own; on a port in use it fails with exit 1 and claims nothing.
+func TestServeOnABusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r := zs(t, "serve", "--data", t.TempDir(), "--addr", ln.Addr().String(), "--seal-every", "0")
+	if r.code != 1 || strings.Contains(r.out, "serving") || !strings.Contains(r.errOut, "address already in use") {
+		t.Errorf("serve on a busy port: %s", r)
 	}
 }

@@ -33,7 +33,8 @@ func runToken(_ context.Context, args []string, out, errOut io.Writer) error {
 	}
 	tok, err := api.MintToken(secret, *subject, *role, *unit, *ttl, time.Now())
 	if err != nil {
-		return err
+		// Only the arguments can be wrong here: a role, unit or ttl.
+		return usageErr("%v", err)
 	}
 	fmt.Fprintln(out, tok)
 	return nil

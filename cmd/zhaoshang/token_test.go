@@ -74,8 +74,8 @@ func TestTokenRefusals(t *testing.T) {
 		{"--role", "centre", "--ttl", "-1h"},
 	} {
 		r := zs(t, append([]string{"token", "--data", data}, args...)...)
-		if r.code != 1 || r.out != "" || r.errOut == "" {
-			t.Errorf("token %v: %s", args, r)
+		if r.code != 2 || r.out != "" || r.errOut == "" {
+			t.Errorf("token %v: want exit 2, a command-line mistake; %s", args, r)
 		}
 	}
 }
