@@ -139,7 +139,7 @@ func (h *handlers) unitNames() map[domain.UnitCode]string {
 func (h *handlers) projectTable(rows []ProjectSummary) Table {
 	names := h.unitNames()
 	t := Table{Sheet: "项目", Columns: []Column{
-		{Header: "项目编号"}, {Header: "项目名称"}, {Header: "阶段"}, {Header: "当前单位"}, {Header: "首谈单位"},
+		{Header: "项目ID"}, {Header: "项目名称"}, {Header: "阶段"}, {Header: "当前单位"}, {Header: "首谈单位"},
 		{Header: "投资方"}, {Header: "统一社会信用代码"}, {Header: "产业链"},
 		{Header: "计划投资", Kind: KindMoneyWan}, {Header: "计划投资", Kind: KindMoneyWan, Unit: "万美元"},
 		{Header: "签约投资", Kind: KindMoneyWan}, {Header: "签约投资", Kind: KindMoneyWan, Unit: "万美元"},
@@ -253,7 +253,7 @@ func assessmentTable(a Assessment) Table {
 func (h *handlers) alertTable(rows []Alert) Table {
 	names := h.unitNames()
 	t := Table{Sheet: "督办预警", Columns: []Column{
-		{Header: "预警类型"}, {Header: "单位代码"}, {Header: "单位名称"}, {Header: "项目编号"}, {Header: "督办编号"},
+		{Header: "预警类型"}, {Header: "单位代码"}, {Header: "单位名称"}, {Header: "项目ID"}, {Header: "督办编号"},
 		{Header: "起始时间"}, {Header: "说明"},
 	}}
 	for _, a := range rows {
@@ -270,7 +270,7 @@ func (h *handlers) alertTable(rows []Alert) Table {
 func (h *handlers) orderTable(rows []Order) Table {
 	names := h.unitNames()
 	t := Table{Sheet: "督办事项", Columns: []Column{
-		{Header: "编号"}, {Header: "项目编号"}, {Header: "事项"}, {Header: "目标任务"}, {Header: "牵头领导"},
+		{Header: "编号"}, {Header: "项目ID"}, {Header: "事项"}, {Header: "目标任务"}, {Header: "牵头领导"},
 		{Header: "责任单位"}, {Header: "工作要求"}, {Header: "办结时限", Kind: KindDate}, {Header: "状态"},
 		{Header: "下达时间"}, {Header: "进展报告", Kind: KindInt, Unit: "次"}, {Header: "办结时间"}, {Header: "办结结果"},
 	}}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,7 +28,7 @@ func runExport(ctx context.Context, args []string, out, errOut io.Writer) error 
 	var sf storeFlags
 	sf.register(fs)
 	format := fs.String("format", "xlsx", "xlsx or csv")
-	outPath := fs.String("out", "", "file to write (default: the name the API suggests, in the current directory)")
+	outPath := fs.String("out", "", "file to write, - for standard output (default: the name the API suggests, in the current directory)")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -85,7 +86,34 @@ func runExport(ctx context.Context, args []string, out, errOut io.Writer) error 
 	rec := httptest.NewRecorder()
 	srv.Handler().ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
-		return fmt.Errorf("%s: %d %s", fs.Arg(0), rec.Code, strings.TrimSpace(rec.Body.String()))
+		// The API's problem, said for an operator: its detail and the
+		// fields it names, not the JSON.
+		var p struct {
+			Detail string `json:"detail"`
+			Errors []struct {
+				Field, Rule, Message string
+			} `json:"errors"`
+		}
+		msg := strings.TrimSpace(rec.Body.String())
+		if json.Unmarshal(rec.Body.Bytes(), &p) == nil && p.Detail != "" {
+			msg = p.Detail
+			for _, e := range p.Errors {
+				if e.Field == "format" && e.Rule == "unknown_parameter" {
+					// The format is ours, not the operator's: this read
+					// has no download.
+					return usageErr("%s: this read has no spreadsheet export (lists, projects, rankings, assessments, alerts, orders and rates do)", fs.Arg(0))
+				}
+				msg += fmt.Sprintf("; %s %s", e.Field, e.Message)
+			}
+		}
+		if rec.Code < 500 {
+			return usageErr("%s: %s", fs.Arg(0), msg)
+		}
+		return fmt.Errorf("%s: %s", fs.Arg(0), msg)
+	}
+	if *outPath == "-" {
+		_, err := out.Write(rec.Body.Bytes())
+		return err
 	}
 	name := *outPath
 	if name == "" {

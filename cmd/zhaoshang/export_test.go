@@ -115,8 +115,8 @@ func TestExportBadRead(t *testing.T) {
 		{[]string{}, 2, "exactly one READ"},
 		{[]string{"--format", "pdf", "lists/signed"}, 2, `--format "pdf"`},
 		{[]string{"lists/signed?format=xlsx"}, 2, "--format is csv"},
-		{[]string{"no/such/read"}, 1, "404"},
-		{[]string{"rankings?period=someday&kind=county"}, 1, "period"},
+		{[]string{"no/such/read"}, 2, "no such route"}, // the READ is the operator's mistake
+		{[]string{"rankings?period=someday&kind=county"}, 2, "period must be"},
 	} {
 		args := append([]string{"export", "--data", data, "--format", "csv", "--out", out}, c.args...)
 		r := zs(t, args...)
