@@ -87,6 +87,22 @@ func readAll(t testing.TB, s eventstore.Store) []eventstore.Event {
 	return evs
 }
 
+// readAllN is readAll once at least n events are visible: a reader sees an
+// event only when no earlier transaction may still commit, and a long
+// transaction anywhere in the cluster (another test's, under CI) holds
+// that back for a while.
+func readAllN(t testing.TB, s eventstore.Store, n int) []eventstore.Event {
+	t.Helper()
+	deadline := time.Now().Add(liveness)
+	for {
+		evs := readAll(t, s)
+		if len(evs) >= n || time.Now().After(deadline) {
+			return evs
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func verify(t testing.TB, s eventstore.Store) {
 	t.Helper()
 	rep, err := eventstore.Verify(context.Background(), s)

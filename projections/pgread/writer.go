@@ -99,14 +99,13 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 	return w, nil
 }
 
-func (w *Writer) open(ctx context.Context) error {
+// takeLock takes the schema's lock on a connection of its own, kept as
+// w.lock; refused is returned when another writer holds it.
+func (w *Writer) takeLock(ctx context.Context, refused error) error {
 	conn, err := w.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("pgread: %w", err)
 	}
-	h := fnv.New64a()
-	h.Write([]byte("zhaoshang read model " + w.cfg.Schema))
-	w.key = int64(h.Sum64())
 	var got bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, w.key).Scan(&got); err != nil {
 		conn.Release()
@@ -114,9 +113,19 @@ func (w *Writer) open(ctx context.Context) error {
 	}
 	if !got {
 		conn.Release()
-		return ErrLocked
+		return refused
 	}
 	w.lock = conn
+	return nil
+}
+
+func (w *Writer) open(ctx context.Context) error {
+	h := fnv.New64a()
+	h.Write([]byte("zhaoshang read model " + w.cfg.Schema))
+	w.key = int64(h.Sum64())
+	if err := w.takeLock(ctx, ErrLocked); err != nil {
+		return err
+	}
 	base := quote(w.cfg.Schema)
 	if _, err := w.pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+base+`;
 CREATE TABLE IF NOT EXISTS `+base+`.meta (
@@ -129,7 +138,7 @@ ALTER TABLE `+base+`.meta ADD COLUMN IF NOT EXISTS ddl_fingerprint text NOT NULL
 	}
 	var ddl int
 	var fingerprint string
-	err = w.pool.QueryRow(ctx, `SELECT generation, ddl_version, ddl_fingerprint FROM `+base+`.meta`).Scan(&w.gen, &ddl, &fingerprint)
+	err := w.pool.QueryRow(ctx, `SELECT generation, ddl_version, ddl_fingerprint FROM `+base+`.meta`).Scan(&w.gen, &ddl, &fingerprint)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		w.needRebuild = true
@@ -198,20 +207,9 @@ func (w *Writer) checkLock(ctx context.Context) error {
 		w.lock.Release()
 		w.lock = nil
 	}
-	conn, err := w.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("pgread: %w", err)
+	if err := w.takeLock(ctx, ErrLockLost); err != nil {
+		return err
 	}
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, w.key).Scan(&got); err != nil {
-		conn.Release()
-		return fmt.Errorf("pgread: %w", err)
-	}
-	if !got {
-		conn.Release()
-		return ErrLockLost
-	}
-	w.lock = conn
 	// Another writer may have written while the lock was free: build the
 	// tables afresh from the views rather than trust the checkpoint.
 	w.needRebuild = true
