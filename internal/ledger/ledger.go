@@ -137,6 +137,14 @@ func Import(ctx context.Context, store commands.Store, r io.Reader, filename str
 	if err != nil {
 		return rep, err
 	}
+	if domain.Role(actor.Role).ScopedToUnit() {
+		if _, ok := units.Get(domain.UnitCode(actor.Unit)); !ok {
+			// One error for the file, not one per row.
+			p.file("导入人所属单位 "+actor.Unit+" 不是已登记的单位", "the importing actor's unit "+actor.Unit+" is not a registered unit")
+			rep.Errors = p.errs
+			return rep, ErrRejected
+		}
+	}
 	today := domain.DateOf(now, loc)
 	var plans []*rowPlan
 	for i := sh.header + 1; i < len(t.rows); i++ {

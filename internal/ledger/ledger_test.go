@@ -412,6 +412,12 @@ func TestImportUnitStaff(t *testing.T) {
 	if len(r.Errors) != 8 { // the sample has two rows of nanhu
 		t.Errorf("%d errors, want 8:\n%s", len(r.Errors), r.String())
 	}
+	// Staff of a unit that is not registered: one error for the file.
+	o.Actor = eventstore.Actor{Subject: "x", Role: string(domain.RoleUnitStaff), Unit: "nosuchunit"}
+	r, err = f.importBytes(readFile(t, samplePath), "sample.csv", o)
+	if !errors.Is(err, ErrRejected) || len(r.Errors) != 1 || r.Errors[0].Row != 0 || !strings.Contains(r.Errors[0].En, "nosuchunit") {
+		t.Errorf("staff of an unknown unit: %v\n%s", err, r.String())
+	}
 	o.Actor = eventstore.Actor{Subject: "someone", Role: string(domain.RoleLeader)}
 	if _, err := f.importBytes(readFile(t, samplePath), "sample.csv", o); err == nil || errors.Is(err, ErrRejected) {
 		t.Errorf("a leader imported: %v", err)
