@@ -159,7 +159,8 @@ var columns = []*Column{
 		HelpZh: "终止阶段必填", HelpEn: "required at terminated", Example: ""},
 	{Key: colTerminationNote, Zh: "终止说明", Aliases: []string{"终止情况说明"}, kind: kindText,
 		HelpZh: "终止阶段必填", HelpEn: "required at terminated", Example: ""},
-	{Key: colNote, Zh: "备注", Aliases: []string{"remarks"}, kind: kindText, HelpZh: "不导入", HelpEn: "not imported", Example: ""},
+	{Key: colNote, Zh: "备注", Aliases: []string{"remarks"}, kind: kindText, HelpZh: "不导入；以“示例行”开头的行整行跳过",
+		HelpEn: "not imported; a row whose note starts with 示例行 (example row) is skipped", Example: exampleNote},
 }
 
 // Columns lists the sheet's columns in template order.

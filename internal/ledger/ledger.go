@@ -155,6 +155,9 @@ func Import(ctx context.Context, store commands.Store, r io.Reader, filename str
 		case rowTotal:
 			pl.notes = append(pl.notes, Notice{Row: e.row, Zh: "合计行，已跳过", En: "a total line, skipped"})
 			continue
+		case rowExample:
+			pl.notes = append(pl.notes, Notice{Row: e.row, Zh: "模板示例行，已跳过", En: "the template's example row, skipped"})
+			continue
 		}
 		rep.Rows++
 		if bad {

@@ -507,13 +507,26 @@ func TestTemplate(t *testing.T) {
 		t.Errorf("docs/import-template.xlsx is out of date; run go test ./internal/ledger -run TestTemplate -update")
 	}
 
+	// Left in by a clerk, the example row imports nothing: it is marked.
 	f := newFixture(t)
 	r, err := f.importBytes(buf.Bytes(), "import-template.xlsx", f.opts())
+	if r.Sheet != TemplateSheet || r.New != 0 || len(r.Notices) != 1 || !strings.Contains(r.Notices[0].Zh, "示例行") {
+		t.Errorf("the template as it stands: %v\n%s", err, r.String())
+	}
+	// Unmarked, the example row is a project that imports as it stands.
+	var header, example []string
+	for _, c := range columns {
+		header, example = append(header, c.Zh), append(example, c.Example)
+		if c.Key == colNote {
+			example[len(example)-1] = ""
+		}
+	}
+	csv := strings.Join(header, ",") + "\r\n" + strings.Join(example, ",") + "\r\n"
+	r, err = f.importBytes([]byte(csv), "example.csv", f.opts())
 	if err != nil {
 		t.Fatalf("%v\n%s", err, r.String())
 	}
-	if r.Sheet != TemplateSheet || r.New != 1 ||
-		!slices.Equal(r.Projects[0].Steps, []string{"report", "negotiation", "signing", "registration", "start", "funds"}) {
+	if r.New != 1 || !slices.Equal(r.Projects[0].Steps, []string{"report", "negotiation", "signing", "registration", "start", "funds"}) {
 		t.Errorf("template example: %s %+v", r.String(), r.Projects)
 	}
 }

@@ -368,8 +368,13 @@ type rowKind uint8
 const (
 	rowEntry rowKind = iota // a project, possibly with errors
 	rowEmpty
-	rowTotal // a total line (合计), which ledgers put under the projects
+	rowTotal   // a total line (合计), which ledgers put under the projects
+	rowExample // the template's example row, left in by the clerk
 )
+
+// exampleNote marks the template's example row (its 备注): a clerk who
+// fills the template below it without deleting it imports no fake project.
+const exampleNote = "示例行：导入时跳过，可删除"
 
 // readEntry reads and checks one data row; bad is true when it has errors
 // (recorded in p).
@@ -387,6 +392,8 @@ func readEntry(s *sheet, i int, units []domain.Unit, today domain.Date, p *probl
 		return entry{}, rowEmpty, false
 	case totalRow(r.raw(colName)):
 		return entry{row: r.line}, rowTotal, false
+	case strings.HasPrefix(strings.TrimSpace(r.raw(colNote)), "示例行"):
+		return entry{row: r.line}, rowExample, false
 	}
 	e.row = r.line
 	e.extID = r.text(colExternalID, 64)
