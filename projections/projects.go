@@ -58,7 +58,7 @@ type projectEntry struct {
 	conflicts      []conflict  // exclusivity_conflict
 	orderClosedRec time.Time   // recorded_at of the last closure of an order about it
 	transferRec    time.Time   // recorded_at of the last transfer
-	fundsCNY       int64       // cumulative funds arrived, for arming funds_behind
+	funds          money       // cumulative funds arrived, for arming funds_behind
 	schedule       []milestone // the contract's funds schedule, cumulative
 	exclusiveUntil time.Time
 	orders         []uint32 // seqs of orders about the project

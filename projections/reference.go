@@ -49,6 +49,9 @@ type reference struct {
 	// exclusivity warning: what the supervision view arms deadline alerts
 	// with (see armStale). Replaced, never modified.
 	armPol *domain.Policy
+	// rates are the USD→CNY rates of every version, the default's
+	// included: funds_behind is armed if it can open under any of them.
+	rates []domain.Rate
 	// sorted is units.All(), kept between unit events (every ranking and
 	// assessment lists the units).
 	sorted atomic.Pointer[[]domain.Unit]
@@ -56,12 +59,18 @@ type reference struct {
 
 func newReference() reference {
 	return reference{unitMeta: map[domain.UnitCode]unitState{}, unitHist: map[domain.UnitCode][]unitState{},
-		targets: map[int]*domain.AnnualTargets{}, current: &defaultPolicy, deflt: &defaultPolicy, armPol: &defaultPolicy}
+		targets: map[int]*domain.AnnualTargets{}, current: &defaultPolicy, deflt: &defaultPolicy, armPol: &defaultPolicy,
+		rates: []domain.Rate{defaultPolicy.USDCNYRate}}
 }
 
-// widenArming folds an adopted version into armPol and reports whether it
-// moved any deadline earlier (every project must then be re-armed).
+// widenArming folds an adopted version into armPol and rates and reports
+// whether it moved any deadline earlier or set a new rate (every project
+// must then be re-armed).
 func (r *reference) widenArming(pol *domain.Policy) bool {
+	newRate := !slices.Contains(r.rates, pol.USDCNYRate)
+	if newRate {
+		r.rates = append(r.rates, pol.USDCNYRate)
+	}
 	a := *r.armPol // the maps are shared, never written
 	a.StaleDays = min(a.StaleDays, pol.StaleDays)
 	a.RegisterWithinDays = min(a.RegisterWithinDays, pol.RegisterWithinDays)
@@ -70,7 +79,7 @@ func (r *reference) widenArming(pol *domain.Policy) bool {
 	o := r.armPol
 	if a.StaleDays == o.StaleDays && a.RegisterWithinDays == o.RegisterWithinDays && a.StartWithinDays == o.StartWithinDays &&
 		a.ExclusivityWarningDays == o.ExclusivityWarningDays {
-		return false
+		return newRate
 	}
 	r.armPol = &a
 	return true

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -89,8 +90,30 @@ type conflict struct {
 }
 
 type milestone struct {
-	end int64 // end of the due date, Unix ns
-	cum int64 // schedule due by then, yuan
+	end      int64 // end of the due date, Unix ns
+	cny, usd int64 // schedule due by then, cumulative, in each currency
+}
+
+// money is an amount kept in its two currencies, converted only when a
+// rate is chosen: funds_behind is judged at the rate of the query's
+// policy, which may not be the rate of any fact.
+type money struct{ cny, usd int64 }
+
+// yuan is m at rate; an amount too large to convert counts as unbounded.
+func (m money) yuan(rate domain.Rate) int64 {
+	u, err := domain.Money{Amount: m.usd, Currency: domain.USD}.ToCNY(rate)
+	if err != nil {
+		return math.MaxInt64
+	}
+	return m.cny + u.Amount
+}
+
+func (m *money) add(x domain.Money) {
+	if x.Currency == domain.USD {
+		m.usd += x.Amount
+	} else {
+		m.cny += x.Amount
+	}
 }
 
 type orderEntry struct {
@@ -173,9 +196,7 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 	case domain.CompanyRegistered, domain.ConstructionStarted, domain.ProductionStarted:
 		v.armCommitments(en)
 	case domain.FundsArrived:
-		if m, err := x.Amount.ToCNY(pol.USDCNYRate); err == nil {
-			en.fundsCNY += m.Amount
-		}
+		en.funds.add(x.Amount)
 		v.armFunds(en)
 	case domain.ProjectTransferred:
 		en.transferRec = d.RecordedAt
@@ -193,8 +214,9 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 			}
 			v.indexSigned(en, s.SignedAt)
 		}
-		if f, err := en.p.FundsArrivedTotal(time.Time{}, *pol); err == nil {
-			en.fundsCNY = f.Amount
+		en.funds = money{}
+		for _, f := range s.Funds {
+			en.funds.add(f.Amount)
 		}
 	}
 	if all {
@@ -245,13 +267,15 @@ func (v *Views) armCommitments(en *projectEntry) {
 }
 
 // rearmDeadlines re-arms every project's deadline alerts after a policy
-// version moved a deadline earlier (reference.widenArming).
+// version moved a deadline earlier or set a new USD rate
+// (reference.widenArming).
 func (v *Views) rearmDeadlines() {
 	for _, en := range v.proj.bySeq {
 		if en.p.Exists() {
 			v.armExclusivity(en)
 			v.armCommitments(en)
 			v.armStale(en)
+			v.armFunds(en)
 		}
 	}
 }
@@ -268,28 +292,36 @@ func (v *Views) setSchedule(en *projectEntry, funds []domain.FundsMilestone, pol
 	}
 	fs := slices.Clone(funds)
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].By.Before(fs[j].By) })
-	var cum int64
+	var cum money
 	ms := make([]milestone, 0, len(fs))
 	for _, f := range fs {
-		m, err := f.Amount.ToCNY(pol.USDCNYRate)
-		if err != nil {
-			continue
-		}
-		cum += m.Amount
-		ms = append(ms, milestone{end: f.By.End(v.loc).UnixNano(), cum: cum})
+		cum.add(f.Amount)
+		ms = append(ms, milestone{end: f.By.End(v.loc).UnixNano(), cny: cum.cny, usd: cum.usd})
 	}
 	en.schedule = ms
 }
 
+// firstUncovered is the end of the first milestone the funds arrived do
+// not cover at rate (ok false when all are covered).
+func (en *projectEntry) firstUncovered(rate domain.Rate) (end int64, ok bool) {
+	have := en.funds.yuan(rate)
+	for _, m := range en.schedule {
+		if (money{m.cny, m.usd}).yuan(rate) > have {
+			return m.end, true
+		}
+	}
+	return 0, false
+}
+
 // armFunds arms funds_behind from the first milestone the arrivals so far
-// do not cover.
+// do not cover, at any USD rate a policy version has set (the query judges
+// at the rate of the policy in force at its now): the earliest such.
 func (v *Views) armFunds(en *projectEntry) {
 	on, since := false, int64(0)
 	if en.landing != "" && en.p.Stage() != domain.StageTerminated {
-		for _, m := range en.schedule {
-			if m.cum > en.fundsCNY {
-				on, since = true, m.end
-				break
+		for _, r := range v.ref.rates {
+			if end, ok := en.firstUncovered(r); ok && (!on || end < since) {
+				on, since = true, end
 			}
 		}
 	}
@@ -520,11 +552,8 @@ func (v *Views) projectAlerts(en *projectEntry, now time.Time, kind string) []Al
 		due, _ := en.p.FundsDue(dueDate, *pol)
 		got, _ := en.p.FundsArrivedTotal(now, *pol)
 		since := time.Unix(0, en.since[armFunds])
-		for _, m := range en.schedule {
-			if m.cum > got.Amount {
-				since = time.Unix(0, m.end)
-				break
-			}
+		if end, ok := en.firstUncovered(pol.USDCNYRate); ok {
+			since = time.Unix(0, end)
 		}
 		add(domain.AlertFundsBehind, since.In(v.loc), fmt.Sprintf("funds arrived %s, schedule due by %s is %s", got, dueDate, due), nil)
 	}

@@ -506,3 +506,38 @@ func TestCorrectionIsNotProgress(t *testing.T) {
 		t.Errorf("producing project: %v, want no stale", got)
 	}
 }
+
+// TestFundsBehindAfterARateChange: funds_behind is judged at the USD rate of
+// the policy in force at the query's now (domain.Project.FundsBehind), so
+// the index arms it under every rate a version has set: US$9.6M arrived
+// against US$10M due is behind at 7.5 as at 7.1, whatever rate each fact
+// was recorded under.
+func TestFundsBehindAfterARateChange(t *testing.T) {
+	l := newLedger(t)
+	l.unit("A", "南湖区", domain.UnitCounty)
+	id := l.report(1, "A", domain.Dollars(20_000_000), day("2024-01-05"))
+	l.sign(id, "A", domain.Dollars(20_000_000), day("2024-01-10"), domain.Commitments{
+		Funds: []domain.FundsMilestone{{By: domain.MustDate("2024-06-30"), Amount: domain.Dollars(10_000_000)}}})
+	pol := domain.DefaultPolicy()
+	pol.Version = 1
+	pol.USDCNYRate = domain.Rate(7_500_000)
+	l.policy(pol, day("2024-03-01"))
+	l.funds(id, domain.Dollars(9_600_000), domain.FundsForeign, day("2024-04-01"))
+	v := l.views()
+	if got := alertKinds(t, v, id, day("2024-07-10")); !slices.Contains(got, domain.AlertFundsBehind) {
+		t.Errorf("US$9.6M of US$10M due by 06-30, asked 07-10 under the 7.5 rate: %v, want funds_behind", got)
+	}
+	if got := alertKinds(t, v, id, day("2024-06-20")); slices.Contains(got, domain.AlertFundsBehind) {
+		t.Errorf("before the milestone: %v, want no funds_behind", got)
+	}
+	// Yuan against a dollar schedule: ¥72M covers US$10M at 7.1 but not at
+	// 7.5, the rate in force when asked.
+	cny := l.report(2, "A", domain.Dollars(20_000_000), day("2024-01-05"))
+	l.sign(cny, "A", domain.Dollars(20_000_000), day("2024-01-10"), domain.Commitments{
+		Funds: []domain.FundsMilestone{{By: domain.MustDate("2024-06-30"), Amount: domain.Dollars(10_000_000)}}})
+	l.funds(cny, domain.Yuan(72_000_000), domain.FundsDomestic, day("2024-02-01"))
+	v = l.views()
+	if got := alertKinds(t, v, cny, day("2024-07-10")); !slices.Contains(got, domain.AlertFundsBehind) {
+		t.Errorf("¥72M against US$10M, asked under the 7.5 rate: %v, want funds_behind", got)
+	}
+}
