@@ -237,9 +237,6 @@ func (s *Server) noRoute(c echo.Context) error {
 	if len(allow) == 0 {
 		return echo.ErrNotFound
 	}
-	if slices.Contains(allow, http.MethodGet) {
-		allow = append(allow, http.MethodHead)
-	}
 	slices.Sort(allow)
 	c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow, ", "))
 	return echo.ErrMethodNotAllowed

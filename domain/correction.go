@@ -299,6 +299,11 @@ func (p *Project) checkCorrectionValue(v *validator, base CorrectionField, idx i
 		if base == FieldSignedAt && len(s.Amendments) > 0 && t.After(s.Amendments[0].OccurredAt) {
 			v.add("value", "stage_order", "would put the signing after its first amendment")
 		}
+		if base == FieldSignedAt && slices.ContainsFunc(s.Funds, func(f FundsArrived) bool { return t.After(f.OccurredAt) }) {
+			// Funds arrive under the contract (ADR-15): a signing moved past
+			// an arrival would count those funds before the project signed.
+			v.add("value", "stage_order", "would put the signing after funds arrived")
+		}
 	}
 	return val
 }

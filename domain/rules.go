@@ -294,6 +294,14 @@ func ComputeRates(projects []*Project, per Period, at time.Time, loc *time.Locat
 		rateAt = func(time.Time) Rate { return pol.USDCNYRate }
 	}
 	r := Rates{FundsArrived: Yuan(0), Contracted: Yuan(0)}
+	// addAt adds m, converted at the rate in force at t, to sum.
+	addAt := func(sum *Money, m Money, t time.Time) error {
+		c, err := m.ToCNY(rateAt(t))
+		if err == nil {
+			*sum, err = sum.Add(c)
+		}
+		return err
+	}
 	for _, p := range projects {
 		if p == nil || p.s.Signing == nil || !per.Contains(p.s.SignedAt) || p.s.SignedAt.After(at) {
 			continue
@@ -308,29 +316,24 @@ func ComputeRates(projects []*Project, per Period, at time.Time, loc *time.Locat
 				r.FulfilmentMet++
 			}
 		}
-		contract, when := p.s.Signing.ContractInvestment, p.s.SignedAt
+		// The signing's figure at the signing's rate, each amendment's
+		// increment at its own: the sum the ranking's contract_investment
+		// counts, so both show one yuan figure.
+		if err := addAt(&r.Contracted, p.s.Signing.ContractInvestment, p.s.SignedAt); err != nil {
+			return Rates{}, err
+		}
 		for _, a := range p.s.Amendments {
 			if !a.OccurredAt.After(at) {
-				contract, when = a.ContractInvestment, a.OccurredAt
+				if err := addAt(&r.Contracted, a.Increment, a.OccurredAt); err != nil {
+					return Rates{}, err
+				}
 			}
-		}
-		c, err := contract.ToCNY(rateAt(when))
-		if err != nil {
-			return Rates{}, err
-		}
-		if r.Contracted, err = r.Contracted.Add(c); err != nil {
-			return Rates{}, err
 		}
 		for _, f := range p.s.Funds {
-			if f.OccurredAt.After(at) {
-				continue
-			}
-			m, err := f.Amount.ToCNY(rateAt(f.OccurredAt))
-			if err != nil {
-				return Rates{}, err
-			}
-			if r.FundsArrived, err = r.FundsArrived.Add(m); err != nil {
-				return Rates{}, err
+			if !f.OccurredAt.After(at) {
+				if err := addAt(&r.FundsArrived, f.Amount, f.OccurredAt); err != nil {
+					return Rates{}, err
+				}
 			}
 		}
 	}

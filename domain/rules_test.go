@@ -258,6 +258,13 @@ func TestRates(t *testing.T) {
 			t.Errorf("%s: funds %v of %v (%v), want %d of %d", tc.name, r.FundsArrived, r.Contracted, err, tc.funds, tc.contract)
 		}
 	}
+	// An amendment's increment at its own day's rate, as the ranking counts
+	// it: US$100M at 7.1 (March) + US$20M more at 6.5 (May).
+	must(t, usd, AmendContract{OccurredAt: at("2024-05-10T10:00:00+08:00"), ContractInvestment: Dollars(120_000_000), Reason: "增资"})
+	r, err = ComputeRates([]*Project{usd}, y, at("2024-06-01T00:00:00+08:00"), shanghai, pol, rateAt)
+	if err != nil || r.Contracted != Yuan(710_000_000+130_000_000) {
+		t.Errorf("amended contract: %v (%v), want ¥8.4亿 (the signing at 7.1, the increment at 6.5)", r.Contracted, err)
+	}
 }
 
 func TestProjectAlerts(t *testing.T) {

@@ -255,24 +255,29 @@ func EvaluateTolerance(events []RecordedEvent) Evaluation {
 	if decision < 0 {
 		decision, what = term, "termination"
 	}
-	// The decision's date is the earliest the ledger has given it: a
-	// correction of signed_at to an earlier date says the signing came
-	// before what it was recorded at, and evidence dated after that date
-	// was not before the decision.
+	// The decision's date as recorded, or as the last correction of
+	// signed_at gives it if that is earlier: a signing corrected to an
+	// earlier date came before what it was recorded at, and evidence dated
+	// after that was not before the decision. A correction a later one
+	// undid does not count.
 	decidedBy, moved := time.Time{}, -1
 	if decision >= 0 {
 		decidedBy = events[decision].occurred()
 	}
 	if sign >= 0 {
+		last, lastAt := -1, time.Time{}
 		for i, r := range events {
 			dc, ok := Unwrap(r.Event).(DetailsCorrected)
 			if !ok || dc.Field != FieldSignedAt {
 				continue
 			}
 			var t time.Time
-			if json.Unmarshal(dc.Value, &t) == nil && !t.IsZero() && t.Before(decidedBy) {
-				decidedBy, moved = t, i
+			if json.Unmarshal(dc.Value, &t) == nil && !t.IsZero() {
+				last, lastAt = i, t
 			}
+		}
+		if last >= 0 && lastAt.Before(decidedBy) {
+			decidedBy, moved = lastAt, last
 		}
 	}
 	if decision < 0 {

@@ -559,7 +559,7 @@ func (v *Views) projectAlerts(en *projectEntry, now time.Time, kind string) []Al
 	}
 	if ready(armStale) && en.p.Stale(now, *pol) {
 		add(domain.AlertStale, en.lastProgress.Add(days(pol.StaleDays)),
-			fmt.Sprintf("no event since %s (stale_days %d)", v.dateOf(en.lastProgress), pol.StaleDays), nil)
+			fmt.Sprintf("no progress since %s (stale_days %d)", v.dateOf(en.lastProgress), pol.StaleDays), nil)
 	}
 	if want(domain.AlertLateRecord) {
 		for i := range en.lateRecords {

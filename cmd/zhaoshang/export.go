@@ -101,7 +101,7 @@ func runExport(ctx context.Context, args []string, out, errOut io.Writer) error 
 				if e.Field == "format" && e.Rule == "unknown_parameter" {
 					// The format is ours, not the operator's: this read
 					// has no download.
-					return usageErr("%s: this read has no spreadsheet export (lists, projects, rankings, assessments, alerts, orders and rates do)", fs.Arg(0))
+					return usageErr("%s: this read has no spreadsheet export (the project lists, rankings, assessments, alerts, orders and rates have one)", fs.Arg(0))
 				}
 				msg += fmt.Sprintf("; %s %s", e.Field, e.Message)
 			}

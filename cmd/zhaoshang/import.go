@@ -68,15 +68,15 @@ func runImport(ctx context.Context, args []string, out, errOut io.Writer) error 
 		return fmt.Errorf("reading the ledger: %w", err)
 	}
 	defer stop()
-	existing := func(u domain.UnitCode, name string) (string, bool) {
-		want := domain.NormaliseName(name)
+	existing := func(u domain.UnitCode, name, investor string) (string, bool) {
+		want, wantInv := domain.NormaliseName(name), domain.NormaliseName(investor)
 		for cursor := ""; ; {
 			page, err := runner.Views().Projects(projections.ProjectFilter{Unit: u, Q: name, Limit: projections.MaxLimit, Cursor: cursor})
 			if err != nil {
 				return "", false
 			}
 			for _, p := range page.Items {
-				if domain.NormaliseName(p.Name) == want {
+				if domain.NormaliseName(p.Name) == want && domain.NormaliseName(p.Investor.Name) == wantInv {
 					return p.ID, true
 				}
 			}

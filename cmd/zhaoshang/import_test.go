@@ -71,7 +71,7 @@ func TestImportSample(t *testing.T) {
 	// As another subject the importer cannot tell its own earlier rows,
 	// but the projects are in the ledger: every row is refused, none entered twice.
 	r = zs(t, "import", "--data", data, "--subject", "另一位录入员", sampleSheet)
-	if r.code != 3 || !strings.Contains(r.out, "本单位已有同名项目") || !strings.Contains(r.out, "not imported by this subject") {
+	if r.code != 3 || !strings.Contains(r.out, "本单位已有同名同投资方的项目") || !strings.Contains(r.out, "not imported by this subject") {
 		t.Errorf("an import of the same sheet as another subject: %s", r)
 	}
 	if again := head(t, data); again != after {

@@ -41,12 +41,12 @@ type Options struct {
 	// Logger, when set, is handed to the command handlers.
 	Logger *slog.Logger
 	// Existing, when set, finds a project the ledger already holds for a
-	// unit under a name (compared normalised): a row that no earlier import
-	// by this subject created, but that names such a project, is refused
-	// rather than reported a second time (an import as another subject, or
-	// a project already entered through the API). The CLI answers it from
-	// views replayed from the store.
-	Existing func(unit domain.UnitCode, name string) (projectID string, ok bool)
+	// unit with a name and an investor (compared normalised): a row that no
+	// earlier import by this subject created, but that names such a
+	// project, is refused rather than reported a second time (an import as
+	// another subject, or a project already entered through the API). The
+	// CLI answers it from views replayed from the store.
+	Existing func(unit domain.UnitCode, name, investor string) (projectID string, ok bool)
 }
 
 // DefaultActor is who records an import when Options.Actor is zero: the

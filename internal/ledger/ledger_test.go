@@ -653,3 +653,30 @@ func TestImportEntryAfterTheFacts(t *testing.T) {
 		t.Errorf("XZ-2025-011: %s signed %s, reported %s; want signed before the entry", xz.Stage, xz.SignedAt, xz.ReportedAt)
 	}
 }
+
+// TestImportRefusesAProjectAlreadyInTheLedger: a row this subject never
+// imported, naming a project its unit already holds (same name and
+// investor), is refused; the same name with another investor is another
+// project and imports.
+func TestImportRefusesAProjectAlreadyInTheLedger(t *testing.T) {
+	const name, investor = "年产5万吨高端聚烯烃项目", "浙江恒越新材料股份有限公司"
+	for _, tc := range []struct {
+		held   string // the investor of the project the ledger holds
+		errors int
+	}{{investor, 1}, {"另一家投资方有限公司", 0}} {
+		f := newFixture(t)
+		o := f.opts()
+		o.DryRun = true
+		o.Existing = func(u domain.UnitCode, n, inv string) (string, bool) {
+			return "held-project", u == "nanhu" && domain.NormaliseName(n) == domain.NormaliseName(name) &&
+				domain.NormaliseName(inv) == domain.NormaliseName(tc.held)
+		}
+		r, err := f.importBytes(readFile(t, samplePath), "sample.csv", o)
+		if len(r.Errors) != tc.errors || (tc.errors > 0) != errors.Is(err, ErrRejected) {
+			t.Errorf("ledger holding %s by %s: %d errors (%v), want %d\n%s", name, tc.held, len(r.Errors), err, tc.errors, r.String())
+		}
+		if tc.errors > 0 && !strings.Contains(r.Errors[0].Zh, "held-project") {
+			t.Errorf("the error does not name the project held: %+v", r.Errors[0])
+		}
+	}
+}

@@ -59,7 +59,7 @@ type planner struct {
 	units    *domain.Units
 	p        *problems
 	notes    []Notice
-	existing func(unit domain.UnitCode, name string) (string, bool)
+	existing func(unit domain.UnitCode, name, investor string) (string, bool)
 }
 
 func newPlanner(ctx context.Context, store commands.Store, actor eventstore.Actor, loc *time.Location, now time.Time, p *problems) (*planner, *domain.Units, error) {
@@ -196,9 +196,9 @@ func (pl *planner) plan(ctx context.Context, e *entry) (*rowPlan, error) {
 		}
 	} else {
 		if pl.existing != nil {
-			if other, found := pl.existing(e.unit.Code, e.name); found {
-				pl.fail(e, colName, e.name, "本单位已有同名项目（"+other+"），不是本导入人（"+pl.actor.Subject+"）此前导入的：请以原导入人身份导入，或核对项目名称，避免重复入库",
-					"the ledger already holds a project of this unit with this name ("+other+"), not imported by this subject ("+pl.actor.Subject+"): import as the subject that imported it, or check the name, so the project is not entered twice")
+			if other, found := pl.existing(e.unit.Code, e.name, e.inv.Name); found {
+				pl.fail(e, colName, e.name, "本单位已有同名同投资方的项目（"+other+"），且不是本导入人（"+pl.actor.Subject+"）以此项目编号导入的：请以原导入人身份导入，或核对项目名称和编号，避免重复入库",
+					"the ledger already holds a project of this unit with this name and investor ("+other+"), not imported by this subject ("+pl.actor.Subject+") under this row's id: import as the subject that imported it, or check the name and id, so the project is not entered twice")
 				return nil, nil
 			}
 		}

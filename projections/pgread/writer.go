@@ -179,8 +179,9 @@ ALTER TABLE `+base+`.meta ADD COLUMN IF NOT EXISTS ddl_fingerprint text NOT NULL
 }
 
 // ErrLockLost is a writer whose lock connection died (a database restart,
-// idle_session_timeout, pg_terminate_backend) while another writer took the
-// schema: it must not write again. Restart it once the other has stopped.
+// pg_terminate_backend) while another writer took the schema: its flushes
+// write nothing and fail with it until the other writer has stopped; the
+// next flush then takes the lock back and rebuilds.
 var ErrLockLost = errors.New("pgread: the read-model lock was lost and another writer holds the schema")
 
 // checkLock makes sure the writer still holds the schema's lock before it
