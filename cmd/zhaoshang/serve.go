@@ -129,7 +129,7 @@ func runServe(ctx context.Context, args []string, out, errOut io.Writer) error {
 	}
 
 	if *readmodel != "" {
-		w, err := pgread.Open(ctx, pgread.Config{URL: *readmodel, OnError: func(err error) {
+		w, err := pgread.Open(ctx, pgread.Config{URL: *readmodel, Ready: runner.Ready, OnError: func(err error) {
 			// The writer retries at the next flush; say so, or a database
 			// that keeps refusing writes would go unnoticed.
 			logger.Warn("read model flush failed; retrying", "err", err)

@@ -266,3 +266,47 @@ func TestSwapYieldsToReaders(t *testing.T) {
 		t.Fatalf("%d generation schemas after the rebuild (%v), want 1", schemas, err)
 	}
 }
+
+// TestCheckpointAheadOfTheLogRebuilds: tables that reflect a longer log
+// than the store holds (a store restored from an older backup) would never
+// be written again, the views never reaching their checkpoint; once the
+// views have caught up, the writer rebuilds them from what the log holds.
+func TestCheckpointAheadOfTheLogRebuilds(t *testing.T) {
+	url := pgtest.New(t)
+	ctx := context.Background()
+	log := generated(t, 3000)
+	now := log.Config.End()
+	v1 := projections.NewViews(projections.Options{Location: synth.Zone})
+	w1 := open(t, url, "zs_read", now)
+	w1.Attach(v1)
+	feed(t, v1, log, 3000)
+	if err := w1.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w1.Close()
+	// The store restored from a backup of 2,000 events; the views replay it.
+	v2 := projections.NewViews(projections.Options{Location: synth.Zone})
+	ready := false
+	w2, err := Open(ctx, Config{URL: url, Now: func() time.Time { return now }, RefreshInterval: time.Hour, Ready: func() bool { return ready }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Close()
+	w2.Attach(v2)
+	feed(t, v2, log, 2000)
+	if err := w2.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var pos string
+	if err := w2.pool.QueryRow(ctx, `SELECT position FROM zs_read.checkpoint`).Scan(&pos); err != nil || pos == v2.Position().String() {
+		t.Fatalf("before the views caught up the tables moved to %s (%v)", pos, err)
+	}
+	ready = true
+	if err := w2.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w2.pool.QueryRow(ctx, `SELECT position FROM zs_read.checkpoint`).Scan(&pos); err != nil || pos != v2.Position().String() {
+		t.Fatalf("caught up at %s, the tables reflect %s (%v)", v2.Position(), pos, err)
+	}
+	sameTables(t, w2.pool, "zs_read", dumpOf(t, url, log, 2000))
+}

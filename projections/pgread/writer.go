@@ -33,6 +33,12 @@ type Config struct {
 	// Now is the clock alerts, orders and rates are judged at (default
 	// time.Now).
 	Now func() time.Time
+	// Ready, when set, says whether the views have caught up with the log
+	// (Runner.Ready). Caught up yet still short of the checkpoint means the
+	// tables reflect a longer log than the store holds (a store restored
+	// from an older backup, or renumbered): the writer rebuilds them rather
+	// than wait for positions that will not come.
+	Ready func() bool
 	// OnError, when set, is told of every failed flush in Run (the rows
 	// stay pending and the next tick retries them), for logs and metrics.
 	OnError func(error)
@@ -303,7 +309,11 @@ func (w *Writer) Flush(ctx context.Context) error {
 	// show: a refresh from them would empty the alerts and rates, and the
 	// batches up to the checkpoint will not be written again to repair it.
 	if w.views.Position().Compare(w.resume) < 0 {
-		return nil
+		if w.cfg.Ready == nil || !w.cfg.Ready() {
+			return nil
+		}
+		// Still short of the checkpoint once caught up: see Config.Ready.
+		return w.rebuild(ctx)
 	}
 	w.mu.Lock()
 	t, pos := w.pending, w.pendingPos
