@@ -172,7 +172,7 @@ func (v *Views) Changes(q ChangeQuery) (ChangesResult, error) {
 	end := tl.upTo(q.To.Add(-time.Nanosecond))
 	from := start
 	if q.Cursor != "" {
-		n, err := decodeCursor(q.Cursor, cursorTag("c", q.From.String(), q.To.String(), string(q.Unit), q.Subject))
+		n, err := decodeCursor(q.Cursor, cursorTag("c", q.From.String(), string(q.Unit), q.Subject))
 		if err != nil {
 			return ChangesResult{}, err
 		}
@@ -198,7 +198,7 @@ func (v *Views) Changes(q ChangeQuery) (ChangesResult, error) {
 		}
 		if len(res.Items) == limit {
 			if res.NextCursor == "" {
-				res.NextCursor = encodeCursor(cursorTag("c", q.From.String(), q.To.String(), string(q.Unit), q.Subject), uint64(i))
+				res.NextCursor = encodeCursor(cursorTag("c", q.From.String(), string(q.Unit), q.Subject), uint64(i))
 			}
 			continue
 		}
