@@ -192,7 +192,7 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 		all, breaches = true, true
 		en.signingBreach = v.signingBreach(en, x.ContractInvestment, x.OccurredAt, d, pol)
 		v.indexSigned(en, x.OccurredAt)
-		v.setSchedule(en, x.Commitments.Funds, pol)
+		v.setSchedule(en, x.Commitments.Funds)
 	case domain.CompanyRegistered, domain.ConstructionStarted, domain.ProductionStarted:
 		v.armCommitments(en)
 	case domain.FundsArrived:
@@ -226,7 +226,7 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 			// A correction can change the signing; take the schedule from
 			// the folded state.
 			if s := en.p.Snapshot(); s.Signing != nil {
-				v.setSchedule(en, s.Signing.Commitments.Funds, pol)
+				v.setSchedule(en, s.Signing.Commitments.Funds)
 			}
 		}
 		v.armFunds(en)
@@ -284,8 +284,9 @@ func (v *Views) rearmDeadlines() {
 // ranking converted the fact at).
 func (v *Views) rateAt(t time.Time) domain.Rate { return v.ref.policyAt(t).USDCNYRate }
 
-// setSchedule keeps the contract's funds schedule, cumulative by date.
-func (v *Views) setSchedule(en *projectEntry, funds []domain.FundsMilestone, pol *domain.Policy) {
+// setSchedule keeps the contract's funds schedule, cumulative by date in
+// each currency (converted only when a rate is chosen: armFunds).
+func (v *Views) setSchedule(en *projectEntry, funds []domain.FundsMilestone) {
 	en.schedule = nil
 	if len(funds) == 0 {
 		return

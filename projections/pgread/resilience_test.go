@@ -26,18 +26,8 @@ func TestLostLockIsNoticed(t *testing.T) {
 	ctx := context.Background()
 	log := generated(t, 3000)
 	now := log.Config.End()
-	v1 := projections.NewViews(projections.Options{Location: synth.Zone})
-	w1 := open(t, url, "zs_read", now)
-	w1.Attach(v1)
-	feed(t, v1, log, 1500)
-	if err := w1.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
+	v1, w1 := flushed(t, url, log, 1500)
+	admin := adminPool(t, url)
 	kill := func() {
 		t.Helper()
 		if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'
@@ -88,19 +78,9 @@ func TestNoFlushBeforeTheViewsCatchUp(t *testing.T) {
 	ctx := context.Background()
 	log := generated(t, 3000)
 	now := log.Config.End()
-	v1 := projections.NewViews(projections.Options{Location: synth.Zone})
-	w1 := open(t, url, "zs_read", now)
-	w1.Attach(v1)
-	feed(t, v1, log, 3000)
-	if err := w1.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	_, w1 := flushed(t, url, log, 3000)
 	w1.Close()
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := adminPool(t, url)
 	count := func(table string) (n int) {
 		t.Helper()
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM zs_read.`+table).Scan(&n); err != nil {
@@ -142,19 +122,9 @@ func TestLostGenerationIsRebuilt(t *testing.T) {
 	ctx := context.Background()
 	log := generated(t, 2000)
 	now := log.Config.End()
-	v1 := projections.NewViews(projections.Options{Location: synth.Zone})
-	w1 := open(t, url, "zs_read", now)
-	w1.Attach(v1)
-	feed(t, v1, log, 2000)
-	if err := w1.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	v1, w1 := flushed(t, url, log, 2000)
 	w1.Close()
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := adminPool(t, url)
 	var gen int
 	if err := pool.QueryRow(ctx, `SELECT generation FROM zs_read.meta`).Scan(&gen); err != nil {
 		t.Fatal(err)
@@ -227,13 +197,7 @@ func TestSwapYieldsToReaders(t *testing.T) {
 	url := pgtest.New(t)
 	ctx := context.Background()
 	log := generated(t, 3000)
-	v := projections.NewViews(projections.Options{Location: synth.Zone})
-	w := open(t, url, "zs_read", log.Config.End())
-	w.Attach(v)
-	feed(t, v, log, 3000)
-	if err := w.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	_, w := flushed(t, url, log, 3000)
 	reader, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
@@ -276,13 +240,7 @@ func TestCheckpointAheadOfTheLogRebuilds(t *testing.T) {
 	ctx := context.Background()
 	log := generated(t, 3000)
 	now := log.Config.End()
-	v1 := projections.NewViews(projections.Options{Location: synth.Zone})
-	w1 := open(t, url, "zs_read", now)
-	w1.Attach(v1)
-	feed(t, v1, log, 3000)
-	if err := w1.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
+	_, w1 := flushed(t, url, log, 3000)
 	w1.Close()
 	// The store restored from a backup of 2,000 events; the views replay it.
 	v2 := projections.NewViews(projections.Options{Location: synth.Zone})
@@ -309,4 +267,29 @@ func TestCheckpointAheadOfTheLogRebuilds(t *testing.T) {
 		t.Fatalf("caught up at %s, the tables reflect %s (%v)", v2.Position(), pos, err)
 	}
 	sameTables(t, w2.pool, "zs_read", dumpOf(t, url, log, 2000))
+}
+
+// flushed is a writer on zs_read over fresh views fed the first n events
+// of log, flushed once.
+func flushed(t *testing.T, url string, log *synth.Log, n int) (*projections.Views, *Writer) {
+	t.Helper()
+	v := projections.NewViews(projections.Options{Location: synth.Zone})
+	w := open(t, url, "zs_read", log.Config.End())
+	w.Attach(v)
+	feed(t, v, log, n)
+	if err := w.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return v, w
+}
+
+// adminPool is a pool on the test database for the test's own queries.
+func adminPool(t *testing.T, url string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
