@@ -78,6 +78,19 @@ func checkFold(t *testing.T, data []byte) {
 		if !reflect.DeepEqual(a.Snapshot(), b.Snapshot()) {
 			t.Fatal("fold is not deterministic")
 		}
+		// A summary fold is the full fold without the two lists it skips.
+		sum := NewProjectSummary()
+		for _, e := range events {
+			sum.Apply(e)
+		}
+		want := a.Snapshot()
+		if want.NegotiationCount != len(want.Negotiations) {
+			t.Fatalf("negotiation count %d, %d negotiations", want.NegotiationCount, len(want.Negotiations))
+		}
+		want.Negotiations, want.DueProcess = nil, nil
+		if got := sum.Snapshot(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("summary fold differs:\n%+v\n%+v", got, want)
+		}
 		// The same events through JSON fold to the same state.
 		var decoded []Event
 		for _, e := range events {

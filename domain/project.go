@@ -18,6 +18,9 @@ type Project struct {
 	// caller said (NewProjectFor), so that Decide on a project that does
 	// not exist yet can name it.
 	stream string
+	// summary: the negotiations and due-process records are counted, not
+	// kept (NewProjectSummary).
+	summary bool
 }
 
 // ProjectSnapshot is a deep copy of a project's state for readers. Times are
@@ -46,9 +49,15 @@ type ProjectSnapshot struct {
 	ProducingAt  time.Time `json:"producing_at"`
 	TerminatedAt time.Time `json:"terminated_at"`
 
-	Negotiations []NegotiationRecorded `json:"negotiations"`
-	DueProcess   []DueProcessRecorded  `json:"due_process"`
-	Filings      []SigningFiled        `json:"filings"`
+	// Negotiations and DueProcess are empty in a summary project
+	// (NewProjectSummary), which keeps what the rules read of them:
+	// NegotiationCount, how many negotiations were recorded, and
+	// DueProcessDone, which kinds of due-process record exist.
+	Negotiations     []NegotiationRecorded `json:"negotiations"`
+	DueProcess       []DueProcessRecorded  `json:"due_process"`
+	NegotiationCount int                   `json:"negotiation_count"`
+	DueProcessDone   DueProcessFlags       `json:"due_process_done"`
+	Filings          []SigningFiled        `json:"filings"`
 	// Signing is the signing as recorded, its contract figure corrected when a
 	// correction targeted it. ContractInvestment is the current figure (signing
 	// or last amendment).
@@ -74,6 +83,15 @@ type ProjectSnapshot struct {
 
 // NewProject returns an empty project (no stream yet).
 func NewProject() *Project { return &Project{} }
+
+// NewProjectSummary returns an empty project that folds everything but the
+// negotiations' and due-process records themselves: its Snapshot's
+// Negotiations and DueProcess are empty, NegotiationCount and DueProcessDone
+// are kept, and every rule answers as for the full project. Talks are
+// four in ten of a ledger's events and no rule reads their content, so
+// read models that fold every project (the views) keep this leaner state;
+// Decide is the same, but commands fold full projects.
+func NewProjectSummary() *Project { return &Project{summary: true} }
 
 // NewProjectFor returns an empty project to fold the stream of project id
 // into: if the stream turns out to be empty, Decide's *NotFoundError names id.
@@ -179,13 +197,19 @@ func (p *Project) Apply(e Event) {
 		s.PolicyVersion = e.PolicyVersion
 		s.ReportedAt = e.OccurredAt
 	case NegotiationRecorded:
-		e.Participants = slices.Clone(e.Participants)
-		s.Negotiations = append(s.Negotiations, e)
+		if !p.summary {
+			e.Participants = slices.Clone(e.Participants)
+			s.Negotiations = append(s.Negotiations, e)
+		}
+		s.NegotiationCount++
 		if s.Stage == StageReported {
 			s.Stage = StageNegotiating
 		}
 	case DueProcessRecorded:
-		s.DueProcess = append(s.DueProcess, e)
+		if !p.summary {
+			s.DueProcess = append(s.DueProcess, e)
+		}
+		s.DueProcessDone.set(e.Kind)
 	case SigningFiled:
 		s.Filings = append(s.Filings, e)
 	case ContractSigned:

@@ -350,19 +350,17 @@ type DueProcessFlags struct {
 }
 
 // DueProcess returns the project's due-process flags.
-func (p *Project) DueProcess() DueProcessFlags {
-	var f DueProcessFlags
-	for _, d := range p.s.DueProcess {
-		switch d.Kind {
-		case DueFeasibilityStudy:
-			f.FeasibilityStudy = true
-		case DueRiskAssessment:
-			f.RiskAssessment = true
-		case DueCollectiveDecision:
-			f.CollectiveDecision = true
-		}
+func (p *Project) DueProcess() DueProcessFlags { return p.s.DueProcessDone }
+
+func (f *DueProcessFlags) set(k DueProcessKind) {
+	switch k {
+	case DueFeasibilityStudy:
+		f.FeasibilityStudy = true
+	case DueRiskAssessment:
+		f.RiskAssessment = true
+	case DueCollectiveDecision:
+		f.CollectiveDecision = true
 	}
-	return f
 }
 
 // Alerts lists the project's open alert kinds at now that its own state can

@@ -32,6 +32,21 @@ type projectEntry struct {
 	since [numArmed]int64
 	// landing is p.LandingUnit(), kept where the apply path reads it.
 	landing domain.UnitCode
+	// Ranking: the landing unit last looked up, and the units' indexes.
+	rkLanding domain.UnitCode
+	rkUnit    uint16
+	rkFirst   uint16
+	// Supervision: cumulative funds arrived and the contract's funds
+	// schedule, cumulative, for arming funds_behind; covered counts the
+	// leading milestones the funds cover at every rate, over coveredRates
+	// rates (armFunds).
+	funds        money
+	covered      uint32
+	coveredRates uint32
+	schedule     []milestone
+	// Stage and owner as last indexed (reindex compares them every event).
+	stage domain.Stage
+	unit  domain.UnitCode
 	// state caches the project's answer (without alerts) until the project
 	// changes: lists build dozens of them per page. Readers fill it under
 	// the read lock; the apply path clears it under the write lock.
@@ -39,9 +54,7 @@ type projectEntry struct {
 	id    string
 	p     domain.Project
 
-	// Indexed keys, as last indexed.
-	stage   domain.Stage
-	unit    domain.UnitCode
+	// Other indexed keys, as last indexed.
 	chain   string
 	tier    string
 	usd100m bool
@@ -58,19 +71,12 @@ type projectEntry struct {
 	conflicts      []conflict  // exclusivity_conflict
 	orderClosedRec time.Time   // recorded_at of the last closure of an order about it
 	transferRec    time.Time   // recorded_at of the last transfer
-	funds          money       // cumulative funds arrived, for arming funds_behind
-	schedule       []milestone // the contract's funds schedule, cumulative
 	exclusiveUntil time.Time
 	orders         []uint32 // seqs of orders about the project
 
-	// Ranking: the landing unit last looked up, and the units' indexes.
-	rkLanding domain.UnitCode
-	rkUnit    uint16
-	rkFirst   uint16
-
 	// Tolerance: the events the evaluation weighs, in log order, and the
 	// cases about the project.
-	evidence []domain.RecordedEvent
+	evidence []evidenceRec
 	cases    []uint32
 
 	// Corrections of its details, in log order (flagged at query time).
@@ -138,7 +144,10 @@ func (ps *projectsState) create(id string) *projectEntry {
 	// The id is cloned: the store's strings may share one allocation per
 	// read batch, which a retained substring would keep alive.
 	id = strings.Clone(id)
-	en := &projectEntry{seq: uint32(len(ps.bySeq)), id: id}
+	// A summary project: no view reads the talks' or due-process records,
+	// only their count and kinds, and keeping 50k projects' talks would be
+	// most of the fold's allocation.
+	en := &projectEntry{seq: uint32(len(ps.bySeq)), id: id, p: *domain.NewProjectSummary()}
 	ps.byID[id] = en
 	if k, err := uuid.Parse(id); err == nil {
 		ps.byKey[k] = en
@@ -319,7 +328,11 @@ func (v *Views) applyProject(d *decoded) {
 
 	before := v.diffBefore(en, e)
 	en.p.Apply(e)
-	en.state.Store(nil)
+	if en.state.Load() != nil {
+		// Only when a reader cached an answer: during catch-up nothing is
+		// cached, and a store is a write to a line the event may not touch.
+		en.state.Store(nil)
+	}
 	if c, ok := e.(domain.DetailsCorrected); ok {
 		v.noteCorrection(en, d, c)
 	}
@@ -470,16 +483,7 @@ func (v *Views) buildProjectState(en *projectEntry) ProjectState {
 	} else {
 		st.FundsArrived = domain.Yuan(0)
 	}
-	for _, dp := range s.DueProcess {
-		switch dp.Kind {
-		case domain.DueFeasibilityStudy:
-			st.DueProcess.FeasibilityStudy = true
-		case domain.DueRiskAssessment:
-			st.DueProcess.RiskAssessment = true
-		case domain.DueCollectiveDecision:
-			st.DueProcess.CollectiveDecision = true
-		}
-	}
+	st.DueProcess = DueProcessFlags(en.p.DueProcess())
 	if s.Termination != nil {
 		st.Termination = &TerminationInfo{Kind: s.Termination.Kind, Cause: s.Termination.Cause}
 	}

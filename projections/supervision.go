@@ -197,6 +197,9 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 		v.armCommitments(en)
 	case domain.FundsArrived:
 		en.funds.add(x.Amount)
+		if x.Amount.Amount < 0 {
+			en.covered = 0 // not a fact the commands accept, but the log is the truth
+		}
 		v.armFunds(en)
 	case domain.ProjectTransferred:
 		en.transferRec = d.RecordedAt
@@ -214,7 +217,7 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 			}
 			v.indexSigned(en, s.SignedAt)
 		}
-		en.funds = money{}
+		en.funds, en.covered = money{}, 0
 		for _, f := range s.Funds {
 			en.funds.add(f.Amount)
 		}
@@ -287,7 +290,7 @@ func (v *Views) rateAt(t time.Time) domain.Rate { return v.ref.policyAt(t).USDCN
 // setSchedule keeps the contract's funds schedule, cumulative by date in
 // each currency (converted only when a rate is chosen: armFunds).
 func (v *Views) setSchedule(en *projectEntry, funds []domain.FundsMilestone) {
-	en.schedule = nil
+	en.schedule, en.covered = nil, 0
 	if len(funds) == 0 {
 		return
 	}
@@ -300,6 +303,20 @@ func (v *Views) setSchedule(en *projectEntry, funds []domain.FundsMilestone) {
 		ms = append(ms, milestone{end: f.By.End(v.loc).UnixNano(), cny: cum.cny, usd: cum.usd})
 	}
 	en.schedule = ms
+}
+
+// covers reports whether the funds arrived cover milestone m at every
+// rate.
+func (en *projectEntry) covers(m milestone, rates []domain.Rate) bool {
+	if m.usd == 0 && en.funds.usd == 0 {
+		return m.cny <= en.funds.cny // no rate involved
+	}
+	for _, r := range rates {
+		if (money{m.cny, m.usd}).yuan(r) > en.funds.yuan(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // firstUncovered is the end of the first milestone the funds arrived do
@@ -315,15 +332,25 @@ func (en *projectEntry) firstUncovered(rate domain.Rate) (end int64, ok bool) {
 }
 
 // armFunds arms funds_behind from the first milestone the arrivals so far
-// do not cover, at any USD rate a policy version has set (the query judges
-// at the rate of the policy in force at its now): the earliest such.
+// do not cover at some USD rate a policy version has set (the query judges
+// at the rate of the policy in force at its now). Milestones are
+// cumulative and sorted, so at any rate the covered ones are a prefix,
+// which only grows as funds arrive: en.covered counts the milestones
+// covered at every rate, and the first one after them has the earliest end
+// among the rates' first uncovered ones. A new schedule, a correction of
+// the funds or a new rate counts again from the first.
 func (v *Views) armFunds(en *projectEntry) {
 	on, since := false, int64(0)
 	if en.landing != "" && en.p.Stage() != domain.StageTerminated {
-		for _, r := range v.ref.rates {
-			if end, ok := en.firstUncovered(r); ok && (!on || end < since) {
-				on, since = true, end
-			}
+		rates := v.ref.rates
+		if en.coveredRates != uint32(len(rates)) {
+			en.covered, en.coveredRates = 0, uint32(len(rates))
+		}
+		for int(en.covered) < len(en.schedule) && en.covers(en.schedule[en.covered], rates) {
+			en.covered++
+		}
+		if int(en.covered) < len(en.schedule) {
+			on, since = true, en.schedule[en.covered].end
 		}
 	}
 	v.arm(en, armFunds, on, time.Unix(0, since))

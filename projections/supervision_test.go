@@ -515,9 +515,7 @@ func TestCorrectionIsNotProgress(t *testing.T) {
 func TestFundsBehindAfterARateChange(t *testing.T) {
 	l := newLedger(t)
 	l.unit("A", "南湖区", domain.UnitCounty)
-	id := l.report(1, "A", domain.Dollars(20_000_000), day("2024-01-05"))
-	l.sign(id, "A", domain.Dollars(20_000_000), day("2024-01-10"), domain.Commitments{
-		Funds: []domain.FundsMilestone{{By: domain.MustDate("2024-06-30"), Amount: domain.Dollars(10_000_000)}}})
+	id := signedWithMilestone(l, 1, domain.Dollars(20_000_000), domain.Dollars(10_000_000))
 	pol := domain.DefaultPolicy()
 	pol.Version = 1
 	pol.USDCNYRate = domain.Rate(7_500_000)
@@ -532,12 +530,55 @@ func TestFundsBehindAfterARateChange(t *testing.T) {
 	}
 	// Yuan against a dollar schedule: ¥72M covers US$10M at 7.1 but not at
 	// 7.5, the rate in force when asked.
-	cny := l.report(2, "A", domain.Dollars(20_000_000), day("2024-01-05"))
-	l.sign(cny, "A", domain.Dollars(20_000_000), day("2024-01-10"), domain.Commitments{
-		Funds: []domain.FundsMilestone{{By: domain.MustDate("2024-06-30"), Amount: domain.Dollars(10_000_000)}}})
+	cny := signedWithMilestone(l, 2, domain.Dollars(20_000_000), domain.Dollars(10_000_000))
 	l.funds(cny, domain.Yuan(72_000_000), domain.FundsDomestic, day("2024-02-01"))
 	v = l.views()
 	if got := alertKinds(t, v, cny, day("2024-07-10")); !slices.Contains(got, domain.AlertFundsBehind) {
 		t.Errorf("¥72M against US$10M, asked under the 7.5 rate: %v, want funds_behind", got)
 	}
+	// ¥78M covers US$10M at both rates so far, so the index counts the
+	// milestone covered; a later version raising the rate to 8.0 uncovers
+	// it, and the index must count again.
+	raised := signedWithMilestone(l, 3, domain.Dollars(20_000_000), domain.Dollars(10_000_000))
+	l.funds(raised, domain.Yuan(78_000_000), domain.FundsDomestic, day("2024-02-01"))
+	if got := alertKinds(t, l.views(), raised, day("2024-07-10")); slices.Contains(got, domain.AlertFundsBehind) {
+		t.Errorf("¥78M against US$10M under the 7.5 rate: %v, want no funds_behind", got)
+	}
+	pol.Version = 2
+	pol.USDCNYRate = domain.Rate(8_000_000)
+	l.policy(pol, day("2024-07-01"))
+	if got := alertKinds(t, l.views(), raised, day("2024-07-10")); !slices.Contains(got, domain.AlertFundsBehind) {
+		t.Errorf("¥78M against US$10M under the 8.0 rate adopted later: %v, want funds_behind", got)
+	}
+}
+
+// TestFundsBehindAfterAFundsCorrection: a correction that lowers an
+// arrival uncovers a milestone the arrivals had covered, so funds_behind
+// opens again from that milestone's end.
+func TestFundsBehindAfterAFundsCorrection(t *testing.T) {
+	l := newLedger(t)
+	l.unit("A", "南湖区", domain.UnitCounty)
+	id := signedWithMilestone(l, 1, domain.Yuan(500_000_000), domain.Yuan(100_000_000))
+	l.funds(id, domain.Yuan(100_000_000), domain.FundsDomestic, day("2024-04-01"))
+	if got := alertKinds(t, l.views(), id, day("2024-07-10")); slices.Contains(got, domain.AlertFundsBehind) {
+		t.Errorf("¥100M of ¥100M due: %v, want no funds_behind", got)
+	}
+	l.correct(id, domain.FundsAmountField(0), domain.Yuan(100_000_000), domain.Yuan(60_000_000), day("2024-07-05"))
+	v := l.views()
+	if got := alertKinds(t, v, id, day("2024-07-10")); !slices.Contains(got, domain.AlertFundsBehind) {
+		t.Errorf("¥60M of ¥100M due after the correction: %v, want funds_behind", got)
+	}
+	page, err := v.Alerts(AlertQuery{Now: day("2024-07-10"), ProjectID: id, Kind: domain.AlertFundsBehind})
+	if err != nil || len(page.Items) != 1 || !page.Items[0].Since.Equal(domain.MustDate("2024-06-30").End(v.Location())) {
+		t.Errorf("funds_behind after the correction: %+v, %v; want one, since the end of 2024-06-30", page.Items, err)
+	}
+}
+
+// signedWithMilestone reports project n of unit A on 2024-01-05 and signs
+// it on 2024-01-10 with one funds milestone: due by 2024-06-30.
+func signedWithMilestone(l *ledger, n int, contract, due domain.Money) string {
+	id := l.report(n, "A", contract, day("2024-01-05"))
+	l.sign(id, "A", contract, day("2024-01-10"), domain.Commitments{
+		Funds: []domain.FundsMilestone{{By: domain.MustDate("2024-06-30"), Amount: due}}})
+	return id
 }

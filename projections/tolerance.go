@@ -49,16 +49,27 @@ func (v *Views) tolProjectEvent(en *projectEntry, d *decoded, e domain.Event) {
 	if !isEvidence(e) {
 		return
 	}
-	en.evidence = append(en.evidence, domain.RecordedEvent{Position: d.Position.String(), OccurredAt: e.Occurred(), RecordedAt: d.RecordedAt, Event: e})
+	en.evidence = append(en.evidence, evidenceRec{pos: d.Position, recorded: d.RecordedAt, e: e})
 	for _, seq := range en.cases {
 		v.evaluate(v.tol.bySeq[seq], en, d.Position)
 	}
 }
 
+// evidenceRec is one event EvaluateTolerance weighs, kept compact: every
+// project keeps its own, and few ever have a case.
+type evidenceRec struct {
+	pos      eventstore.Position
+	recorded time.Time
+	e        domain.Event
+}
+
 func (v *Views) evaluate(c *caseEntry, en *projectEntry, at eventstore.Position) {
 	var evs []domain.RecordedEvent
 	if en != nil {
-		evs = en.evidence
+		evs = make([]domain.RecordedEvent, len(en.evidence))
+		for i, r := range en.evidence {
+			evs[i] = domain.RecordedEvent{Position: r.pos.String(), OccurredAt: r.e.Occurred(), RecordedAt: r.recorded, Event: r.e}
+		}
 	}
 	c.eval = domain.EvaluateTolerance(evs)
 	c.evalAt = at
