@@ -39,11 +39,12 @@ type projectEntry struct {
 	// Supervision: cumulative funds arrived and the contract's funds
 	// schedule, cumulative, for arming funds_behind; covered counts the
 	// leading milestones the funds cover at every rate, over coveredRates
-	// rates (armFunds).
+	// rates, and next is the milestone after them (armFunds).
 	funds        money
 	covered      uint32
 	coveredRates uint32
 	schedule     []milestone
+	next         milestone
 	// Stage and owner as last indexed (reindex compares them every event).
 	stage domain.Stage
 	unit  domain.UnitCode
@@ -83,7 +84,14 @@ type projectEntry struct {
 	corrections []*correctionRec
 }
 
+// entrySlab is how many entries are allocated together: projects reported
+// about the same time are busy about the same time, and entries side by
+// side share pages (and TLB entries) as the log visits them.
+const entrySlab = 256
+
 type projectsState struct {
+	// slab is what is left of the entries allocated together.
+	slab  []projectEntry
 	byID  map[string]*projectEntry
 	byKey map[uuid.UUID]*projectEntry // the same entries, for the apply path
 	bySeq []*projectEntry
@@ -147,7 +155,12 @@ func (ps *projectsState) create(id string) *projectEntry {
 	// A summary project: no view reads the talks' or due-process records,
 	// only their count and kinds, and keeping 50k projects' talks would be
 	// most of the fold's allocation.
-	en := &projectEntry{seq: uint32(len(ps.bySeq)), id: id, p: *domain.NewProjectSummary()}
+	if len(ps.slab) == 0 {
+		ps.slab = make([]projectEntry, entrySlab)
+	}
+	en := &ps.slab[0]
+	ps.slab = ps.slab[1:]
+	*en = projectEntry{seq: uint32(len(ps.bySeq)), id: id, p: *domain.NewProjectSummary()}
 	ps.byID[id] = en
 	if k, err := uuid.Parse(id); err == nil {
 		ps.byKey[k] = en
@@ -291,15 +304,24 @@ func foldable(e domain.Event) domain.Event {
 // turn. Touching the entry's first line and its folded state's brings in
 // what every event reads.
 func (ps *projectsState) resolve(dec []decoded) {
-	var sink uint32
+	// Three passes, so that each one's loads are independent of each other
+	// and many misses are in flight at once: the lookups, the entries'
+	// first lines, their folded states'.
 	for i := range dec {
 		d := &dec[i]
-		if d.pre.cat != catProject || d.Data == nil {
-			continue
+		if d.pre.cat == catProject && d.Data != nil {
+			d.en = ps.lookup(d)
 		}
-		if en := ps.lookup(d); en != nil {
-			d.en = en
-			sink += en.seq + uint32(len(en.p.Stage()))
+	}
+	var sink uint32
+	for i := range dec {
+		if en := dec[i].en; en != nil {
+			sink += en.seq
+		}
+	}
+	for i := range dec {
+		if en := dec[i].en; en != nil {
+			sink += uint32(len(en.p.Stage()))
 		}
 	}
 	ps.touched = sink

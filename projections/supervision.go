@@ -198,7 +198,7 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 	case domain.FundsArrived:
 		en.funds.add(x.Amount)
 		if x.Amount.Amount < 0 {
-			en.covered = 0 // not a fact the commands accept, but the log is the truth
+			en.recount() // not a fact the commands accept, but the log is the truth
 		}
 		v.armFunds(en)
 	case domain.ProjectTransferred:
@@ -217,7 +217,8 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 			}
 			v.indexSigned(en, s.SignedAt)
 		}
-		en.funds, en.covered = money{}, 0
+		en.funds = money{}
+		en.recount()
 		for _, f := range s.Funds {
 			en.funds.add(f.Amount)
 		}
@@ -290,7 +291,8 @@ func (v *Views) rateAt(t time.Time) domain.Rate { return v.ref.policyAt(t).USDCN
 // setSchedule keeps the contract's funds schedule, cumulative by date in
 // each currency (converted only when a rate is chosen: armFunds).
 func (v *Views) setSchedule(en *projectEntry, funds []domain.FundsMilestone) {
-	en.schedule, en.covered = nil, 0
+	en.schedule = nil
+	en.recount()
 	if len(funds) == 0 {
 		return
 	}
@@ -303,6 +305,7 @@ func (v *Views) setSchedule(en *projectEntry, funds []domain.FundsMilestone) {
 		ms = append(ms, milestone{end: f.By.End(v.loc).UnixNano(), cny: cum.cny, usd: cum.usd})
 	}
 	en.schedule = ms
+	en.recount()
 }
 
 // covers reports whether the funds arrived cover milestone m at every
@@ -331,26 +334,40 @@ func (en *projectEntry) firstUncovered(rate domain.Rate) (end int64, ok bool) {
 	return 0, false
 }
 
+// recount starts counting the covered milestones again from the first.
+func (en *projectEntry) recount() {
+	en.covered = 0
+	if len(en.schedule) > 0 {
+		en.next = en.schedule[0]
+	}
+}
+
 // armFunds arms funds_behind from the first milestone the arrivals so far
 // do not cover at some USD rate a policy version has set (the query judges
 // at the rate of the policy in force at its now). Milestones are
 // cumulative and sorted, so at any rate the covered ones are a prefix,
 // which only grows as funds arrive: en.covered counts the milestones
-// covered at every rate, and the first one after them has the earliest end
-// among the rates' first uncovered ones. A new schedule, a correction of
+// covered at every rate, and the first one after them (en.next, kept in
+// the entry so that an arrival that covers nothing new reads no more) has
+// the earliest end among the rates' first uncovered ones. A new schedule, a correction of
 // the funds or a new rate counts again from the first.
 func (v *Views) armFunds(en *projectEntry) {
 	on, since := false, int64(0)
 	if en.landing != "" && en.p.Stage() != domain.StageTerminated {
 		rates := v.ref.rates
 		if en.coveredRates != uint32(len(rates)) {
-			en.covered, en.coveredRates = 0, uint32(len(rates))
+			en.recount()
+			en.coveredRates = uint32(len(rates))
 		}
-		for int(en.covered) < len(en.schedule) && en.covers(en.schedule[en.covered], rates) {
+		n := len(en.schedule)
+		for int(en.covered) < n && en.covers(en.next, rates) {
 			en.covered++
+			if int(en.covered) < n {
+				en.next = en.schedule[en.covered]
+			}
 		}
-		if int(en.covered) < len(en.schedule) {
-			on, since = true, en.schedule[en.covered].end
+		if int(en.covered) < n {
+			on, since = true, en.next.end
 		}
 	}
 	v.arm(en, armFunds, on, time.Unix(0, since))
