@@ -84,7 +84,7 @@ type projectEntry struct {
 	corrections []*correctionRec
 }
 
-// entrySlab is how many entries are allocated together: projects reported
+// entrySlab is at most how many entries are allocated together: projects reported
 // about the same time are busy about the same time, and entries side by
 // side share pages (and TLB entries) as the log visits them.
 const entrySlab = 256
@@ -156,7 +156,9 @@ func (ps *projectsState) create(id string) *projectEntry {
 	// only their count and kinds, and keeping 50k projects' talks would be
 	// most of the fold's allocation.
 	if len(ps.slab) == 0 {
-		ps.slab = make([]projectEntry, entrySlab)
+		// Small at first: time travel builds views of one project per
+		// request, and a full slab is a third of a megabyte.
+		ps.slab = make([]projectEntry, min(entrySlab, max(8, len(ps.bySeq))))
 	}
 	en := &ps.slab[0]
 	ps.slab = ps.slab[1:]

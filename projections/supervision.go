@@ -344,13 +344,14 @@ func (en *projectEntry) recount() {
 
 // armFunds arms funds_behind from the first milestone the arrivals so far
 // do not cover at some USD rate a policy version has set (the query judges
-// at the rate of the policy in force at its now). Milestones are
-// cumulative and sorted, so at any rate the covered ones are a prefix,
-// which only grows as funds arrive: en.covered counts the milestones
-// covered at every rate, and the first one after them (en.next, kept in
-// the entry so that an arrival that covers nothing new reads no more) has
-// the earliest end among the rates' first uncovered ones. A new schedule, a correction of
-// the funds or a new rate counts again from the first.
+// at the rate of the policy in force at its now). en.covered counts the
+// leading milestones covered at every rate: the first one after them
+// (en.next, kept in the entry so that an arrival that covers nothing new
+// reads no more) is the first uncovered at some rate, and milestones are
+// sorted by date, so its end is the earliest among the rates' first
+// uncovered ones. Arrivals only add, so the count only grows; a new
+// schedule, a correction of the funds, a negative arrival (not a fact the
+// commands accept) or a new rate counts again from the first.
 func (v *Views) armFunds(en *projectEntry) {
 	on, since := false, int64(0)
 	if en.landing != "" && en.p.Stage() != domain.StageTerminated {

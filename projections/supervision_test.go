@@ -582,3 +582,17 @@ func signedWithMilestone(l *ledger, n int, contract, due domain.Money) string {
 		Funds: []domain.FundsMilestone{{By: domain.MustDate("2024-06-30"), Amount: due}}})
 	return id
 }
+
+// TestFundsBehindAfterANegativeArrival: the log is the truth, so an arrival
+// with a negative amount (which the commands refuse) lowers the funds and
+// uncovers a milestone the arrivals had covered.
+func TestFundsBehindAfterANegativeArrival(t *testing.T) {
+	l := newLedger(t)
+	l.unit("A", "南湖区", domain.UnitCounty)
+	id := signedWithMilestone(l, 1, domain.Yuan(500_000_000), domain.Yuan(100_000_000))
+	l.funds(id, domain.Yuan(100_000_000), domain.FundsDomestic, day("2024-04-01"))
+	l.funds(id, domain.Yuan(-50_000_000), domain.FundsDomestic, day("2024-05-01"))
+	if got := alertKinds(t, l.views(), id, day("2024-07-10")); !slices.Contains(got, domain.AlertFundsBehind) {
+		t.Errorf("¥50M net of ¥100M due: %v, want funds_behind", got)
+	}
+}
