@@ -84,9 +84,9 @@ type projectEntry struct {
 	corrections []*correctionRec
 }
 
-// entrySlab is at most how many entries are allocated together: projects reported
-// about the same time are busy about the same time, and entries side by
-// side share pages (and TLB entries) as the log visits them.
+// entrySlab is at most how many entries are allocated together: projects
+// reported about the same time are busy about the same time, and entries
+// side by side share pages (and TLB entries) as the log visits them.
 const entrySlab = 256
 
 type projectsState struct {
@@ -152,9 +152,6 @@ func (ps *projectsState) create(id string) *projectEntry {
 	// The id is cloned: the store's strings may share one allocation per
 	// read batch, which a retained substring would keep alive.
 	id = strings.Clone(id)
-	// A summary project: no view reads the talks' or due-process records,
-	// only their count and kinds, and keeping 50k projects' talks would be
-	// most of the fold's allocation.
 	if len(ps.slab) == 0 {
 		// Small at first: time travel builds views of one project per
 		// request, and a full slab is a third of a megabyte.
@@ -162,6 +159,9 @@ func (ps *projectsState) create(id string) *projectEntry {
 	}
 	en := &ps.slab[0]
 	ps.slab = ps.slab[1:]
+	// A summary project: no view reads the talks' or due-process records,
+	// only their count and kinds, and keeping 50k projects' talks would be
+	// most of the fold's allocation.
 	*en = projectEntry{seq: uint32(len(ps.bySeq)), id: id, p: *domain.NewProjectSummary()}
 	ps.byID[id] = en
 	if k, err := uuid.Parse(id); err == nil {
