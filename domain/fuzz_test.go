@@ -91,6 +91,16 @@ func checkFold(t *testing.T, data []byte) {
 		if got := sum.Snapshot(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("summary fold differs:\n%+v\n%+v", got, want)
 		}
+		// A zero Project made a summary in place (as the views' slabs do)
+		// is the same summary.
+		var inPlace Project
+		inPlace.InitSummary()
+		for _, e := range events {
+			inPlace.Apply(e)
+		}
+		if !reflect.DeepEqual(inPlace.Snapshot(), sum.Snapshot()) {
+			t.Fatal("a summary made in place folds differently from NewProjectSummary")
+		}
 		// The same events through JSON fold to the same state.
 		var decoded []Event
 		for _, e := range events {

@@ -13,14 +13,15 @@ import (
 // (events are facts). Decide checks a command against it. Snapshot gives the
 // read side a copy of everything.
 type Project struct {
-	s ProjectSnapshot
+	// summary: the negotiations and due-process records are counted, not
+	// kept (NewProjectSummary). It comes first, with the snapshot's most
+	// touched fields after it: folding a talk reads it.
+	summary bool
+	s       ProjectSnapshot
 	// stream is the id of the stream the project is folded from, when the
 	// caller said (NewProjectFor), so that Decide on a project that does
 	// not exist yet can name it.
 	stream string
-	// summary: the negotiations and due-process records are counted, not
-	// kept (NewProjectSummary).
-	summary bool
 }
 
 // ProjectSnapshot is a deep copy of a project's state for readers. Times are
@@ -32,6 +33,18 @@ type ProjectSnapshot struct {
 	// arrivals: a read model folding 50k projects then finds the list's
 	// header in the cache line it has just read.
 	Funds []FundsArrived `json:"funds"`
+	// NegotiationCount, Events and the two latest times are here too: talks
+	// are four in ten of a ledger's events, and folding one touches only
+	// these.
+	NegotiationCount int `json:"negotiation_count"`
+	// Events is how many events were applied.
+	Events int `json:"events"`
+	// LastOccurredAt is the latest business time of any project event.
+	LastOccurredAt time.Time `json:"last_occurred_at"`
+	// LastProgressAt is the latest business time of an event that moves the
+	// project: any but a correction of its details, which fixes the record
+	// rather than advancing the project (the stale rule waits for progress).
+	LastProgressAt time.Time `json:"last_progress_at"`
 
 	Name              string        `json:"name"`
 	Unit              UnitCode      `json:"unit"`       // current owner
@@ -58,11 +71,10 @@ type ProjectSnapshot struct {
 	// (NewProjectSummary), which keeps what the rules read of them:
 	// NegotiationCount, how many negotiations were recorded, and
 	// DueProcessDone, which kinds of due-process record exist.
-	Negotiations     []NegotiationRecorded `json:"negotiations"`
-	DueProcess       []DueProcessRecorded  `json:"due_process"`
-	NegotiationCount int                   `json:"negotiation_count"`
-	DueProcessDone   DueProcessFlags       `json:"due_process_done"`
-	Filings          []SigningFiled        `json:"filings"`
+	Negotiations   []NegotiationRecorded `json:"negotiations"`
+	DueProcess     []DueProcessRecorded  `json:"due_process"`
+	DueProcessDone DueProcessFlags       `json:"due_process_done"`
+	Filings        []SigningFiled        `json:"filings"`
 	// Signing is the signing as recorded, its contract figure corrected when a
 	// correction targeted it. ContractInvestment is the current figure (signing
 	// or last amendment).
@@ -75,14 +87,6 @@ type ProjectSnapshot struct {
 	PermitNo           string               `json:"permit_no"`
 	Termination        *ProjectTerminated   `json:"termination"`
 	Corrections        []DetailsCorrected   `json:"corrections"`
-	// LastOccurredAt is the latest business time of any project event.
-	LastOccurredAt time.Time `json:"last_occurred_at"`
-	// LastProgressAt is the latest business time of an event that moves the
-	// project: any but a correction of its details, which fixes the record
-	// rather than advancing the project (the stale rule waits for progress).
-	LastProgressAt time.Time `json:"last_progress_at"`
-	// Events is how many events were applied.
-	Events int `json:"events"`
 }
 
 // NewProject returns an empty project (no stream yet).
@@ -96,6 +100,11 @@ func NewProject() *Project { return &Project{} }
 // read models that fold every project (the views) keep this leaner state;
 // Decide is the same, but commands fold full projects.
 func NewProjectSummary() *Project { return &Project{summary: true} }
+
+// InitSummary makes p, which must be an empty project (a zero Project), a
+// summary project in place: read models that allocate their projects in
+// bulk start from zeroed memory and need write nothing else.
+func (p *Project) InitSummary() { p.summary = true }
 
 // NewProjectFor returns an empty project to fold the stream of project id
 // into: if the stream turns out to be empty, Decide's *NotFoundError names id.
@@ -242,6 +251,12 @@ func (p *Project) Apply(e Event) {
 		s.PermitNo = e.PermitNo
 		s.advance(StageStarted)
 	case FundsArrived:
+		if len(s.Funds) == cap(s.Funds) {
+			// Funds arrive in tranches, a dozen over a contract's life;
+			// growing the list from one slot, as append does, made its
+			// copies most of a read model's allocation.
+			s.Funds = slices.Grow(s.Funds, max(8, len(s.Funds)))
+		}
 		s.Funds = append(s.Funds, e)
 	case ProductionStarted:
 		s.ProducingAt = e.OccurredAt

@@ -159,10 +159,13 @@ func (ps *projectsState) create(id string) *projectEntry {
 	}
 	en := &ps.slab[0]
 	ps.slab = ps.slab[1:]
+	// The slab is zeroed memory: only what is not zero is written, so a
+	// new entry costs the lines it touches, not all of them.
+	en.seq, en.id = uint32(len(ps.bySeq)), id
 	// A summary project: no view reads the talks' or due-process records,
 	// only their count and kinds, and keeping 50k projects' talks would be
 	// most of the fold's allocation.
-	*en = projectEntry{seq: uint32(len(ps.bySeq)), id: id, p: *domain.NewProjectSummary()}
+	en.p.InitSummary()
 	ps.byID[id] = en
 	if k, err := uuid.Parse(id); err == nil {
 		ps.byKey[k] = en
