@@ -252,10 +252,10 @@ func (p *Project) Apply(e Event) {
 		s.advance(StageStarted)
 	case FundsArrived:
 		if len(s.Funds) == cap(s.Funds) {
-			// Funds arrive in tranches, a dozen over a contract's life;
+			// Funds arrive in tranches, a dozen or more over a contract's life;
 			// growing the list from one slot, as append does, made its
 			// copies most of a read model's allocation.
-			s.Funds = slices.Grow(s.Funds, max(8, len(s.Funds)))
+			s.Funds = slices.Grow(s.Funds, max(16, len(s.Funds)))
 		}
 		s.Funds = append(s.Funds, e)
 	case ProductionStarted:

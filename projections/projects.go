@@ -351,7 +351,8 @@ func (v *Views) applyProject(d *decoded) {
 	}
 	v.subj = subjProject | en.seq
 	e := d.Data
-	pol := v.ref.policyAt(e.Occurred())
+	occ := e.Occurred()
+	pol := v.ref.policyAt(occ)
 
 	before := v.diffBefore(en, e)
 	en.p.Apply(e)
@@ -370,8 +371,8 @@ func (v *Views) applyProject(d *decoded) {
 		en.landing = en.p.LandingUnit()
 	}
 	en.version, en.pos, en.recordedAt = d.Version, d.Position, d.RecordedAt
-	if _, fix := e.(domain.DetailsCorrected); !fix && e.Occurred().After(en.lastProgress) {
-		en.lastProgress = e.Occurred() // domain.ProjectSnapshot.LastProgressAt, for the stale rule
+	if _, fix := e.(domain.DetailsCorrected); !fix && occ.After(en.lastProgress) {
+		en.lastProgress = occ // domain.ProjectSnapshot.LastProgressAt, for the stale rule
 	}
 	v.applied[vProj]++
 	ps.reindex(en, e, v.ref.current)
@@ -381,7 +382,7 @@ func (v *Views) applyProject(d *decoded) {
 	} else {
 		v.rankProjectEvent(en, d, e, pol)
 	}
-	v.supProjectEvent(en, d, e, pol)
+	v.supProjectEvent(en, d, e, occ, pol)
 	v.tolProjectEvent(en, d, e)
 	if v.touch != nil {
 		v.touch.Projects[en.id] = struct{}{}
@@ -445,7 +446,7 @@ type ProjectSummary = ProjectState
 // Project answers GET /projects/{id}: the project's state with the kinds
 // of its alerts open at now.
 func (v *Views) Project(id string, now time.Time) (ProjectState, eventstore.Position, bool) {
-	v.mu.RLock()
+	v.rlock()
 	defer v.mu.RUnlock()
 	en := v.proj.byID[id]
 	if en == nil || !en.p.Exists() {

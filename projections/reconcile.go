@@ -19,7 +19,7 @@ import (
 // state. `zhaoshang verify` prints them; Reconcile compares them with a
 // fresh replay.
 func (v *Views) Digests() []Digest {
-	v.mu.RLock()
+	v.rlock()
 	defer v.mu.RUnlock()
 	out := make([]Digest, 0, numViews)
 	for i, name := range ViewNames() {

@@ -148,6 +148,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	// then follow it live through a subscription from where the catch-up
 	// ended.
 	if !r.Ready() {
+		r.views.setBulk(true)
 		if err := runPipeline(ctx, r.cfg.Workers, r.dec, readAllSource(r.cfg.Store, from, catchUpRead), apply); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -185,7 +186,14 @@ func (r *Runner) Err() error {
 	return r.lastErr
 }
 
-func (r *Runner) markReady() { r.readyOne.Do(func() { close(r.ready) }) }
+// markReady arms what the catch-up left pending before anyone is told the
+// views are ready.
+func (r *Runner) markReady() {
+	r.readyOne.Do(func() {
+		r.views.setBulk(false)
+		close(r.ready)
+	})
+}
 
 // Ready reports whether the views have caught up with the head of the log
 // as it was when Run started (what /readyz answers).
@@ -276,6 +284,7 @@ func Replay(ctx context.Context, s eventstore.Store, opts Options, through event
 		}
 		return evs[:n], nil
 	}
+	v.bulk = true
 	err := runPipeline(ctx, 0, newDecoder(nil, opts.Location), bounded, func(dec []decoded, hashes [][32]byte) error {
 		v.applyFiltered(dec, hashes, keep)
 		return nil
@@ -283,6 +292,7 @@ func Replay(ctx context.Context, s eventstore.Store, opts Options, through event
 	if err != nil {
 		return nil, err
 	}
+	v.setBulk(false)
 	return v, nil
 }
 
@@ -293,6 +303,7 @@ func ReplaySlice(ctx context.Context, evs []eventstore.Event, opts Options, work
 		return nil, err
 	}
 	v := NewViews(opts)
+	v.bulk = true
 	err := runPipeline(ctx, workers, newDecoder(u, opts.Location), sliceSource(evs, 1024), func(dec []decoded, hashes [][32]byte) error {
 		v.apply(dec, hashes)
 		return nil
@@ -300,6 +311,7 @@ func ReplaySlice(ctx context.Context, evs []eventstore.Event, opts Options, work
 	if err != nil {
 		return nil, err
 	}
+	v.setBulk(false)
 	return v, nil
 }
 
@@ -313,6 +325,8 @@ func (v *Views) Feed(ctx context.Context, evs []eventstore.Event, workers int) e
 	for i < len(evs) && evs[i].Position.Compare(from) <= 0 {
 		i++
 	}
+	v.setBulk(true)
+	defer v.setBulk(false)
 	return runPipeline(ctx, workers, newDecoder(nil, v.loc), sliceSource(evs[i:], 1024), func(dec []decoded, hashes [][32]byte) error {
 		v.apply(dec, hashes)
 		return nil

@@ -3,6 +3,7 @@ package projections
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -131,6 +132,10 @@ type orderEntry struct {
 type supervisionState struct {
 	armed    [numArmed]bitset // over project seqs
 	breaches [numBreach]bitset
+	// dirty are the projects to arm again, nDirty how many
+	// (markArming).
+	dirty  bitset
+	nDirty int
 
 	orders     []*orderEntry
 	orderByID  map[string]*orderEntry
@@ -165,49 +170,41 @@ func (v *Views) arm(en *projectEntry, k int, on bool, since time.Time) {
 	}
 }
 
-// supProjectEvent re-arms the project's alerts after event e.
-func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, pol *domain.Policy) {
+// supProjectEvent records what event e changes of the project's alerts:
+// its breaches now, its time-based alerts marked for arming (markArming).
+func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, occ time.Time, pol *domain.Policy) {
 	breaches := false
 	// late_record_days is at least one day (Policy.Validate), so a fact
 	// recorded within a day of occurring needs no asking.
-	if d.RecordedAt.Sub(e.Occurred()) > 24*time.Hour && domain.IsLateRecord(e.Occurred(), d.RecordedAt, *pol) {
+	if d.RecordedAt.Sub(occ) > 24*time.Hour && domain.IsLateRecord(occ, d.RecordedAt, *pol) {
 		breaches = true
 		en.lateRecords = append(en.lateRecords, breach{since: d.RecordedAt, recorded: d.RecordedAt, pos: d.Position,
-			lateType: d.pre.typ, lateOccurred: e.Occurred(), lateDays: pol.LateRecordDays})
+			lateType: d.pre.typ, lateOccurred: occ, lateDays: pol.LateRecordDays})
 	}
-	all := false
 	switch x := e.(type) {
 	case domain.ProjectReported:
-		all = true
 		if x.ExclusiveUntil != nil {
 			en.exclusiveUntil = *x.ExclusiveUntil
-		}
-	case domain.NegotiationRecorded:
-		if en.armed&(1<<armLapsed) != 0 {
-			v.armExclusivity(en)
 		}
 	case domain.SigningFiled:
 		en.filedRecorded = append(en.filedRecorded, d.RecordedAt)
 	case domain.ContractSigned:
-		all, breaches = true, true
+		breaches = true
 		en.signingBreach = v.signingBreach(en, x.ContractInvestment, x.OccurredAt, d, pol)
 		v.indexSigned(en, x.OccurredAt)
 		v.setSchedule(en, x.Commitments.Funds)
-	case domain.CompanyRegistered, domain.ConstructionStarted, domain.ProductionStarted:
-		v.armCommitments(en)
 	case domain.FundsArrived:
 		en.funds.add(x.Amount)
 		if x.Amount.Amount < 0 {
 			en.recount() // not a fact the commands accept, but the log is the truth
 		}
-		v.armFunds(en)
 	case domain.ProjectTransferred:
 		en.transferRec = d.RecordedAt
 		breaches = true
 	case domain.ProjectTerminated:
-		all, breaches = true, true
+		breaches = true
 	case domain.DetailsCorrected:
-		all, breaches = true, true
+		breaches = true
 		s := en.p.Snapshot()
 		if s.Signing != nil {
 			if b := v.signingBreach(en, s.Signing.ContractInvestment, s.SignedAt, d, pol); b == nil {
@@ -222,23 +219,52 @@ func (v *Views) supProjectEvent(en *projectEntry, d *decoded, e domain.Event, po
 		for _, f := range s.Funds {
 			en.funds.add(f.Amount)
 		}
-	}
-	if all {
-		v.armExclusivity(en)
-		v.armCommitments(en)
-		if _, corrected := e.(domain.DetailsCorrected); corrected {
-			// A correction can change the signing; take the schedule from
-			// the folded state.
-			if s := en.p.Snapshot(); s.Signing != nil {
-				v.setSchedule(en, s.Signing.Commitments.Funds)
-			}
+		// A correction can change the signing; take the schedule from the
+		// folded state.
+		if s.Signing != nil {
+			v.setSchedule(en, s.Signing.Commitments.Funds)
 		}
-		v.armFunds(en)
 	}
-	v.armStale(en)
+	v.markArming(en)
 	if breaches {
 		v.updateBreaches(en)
 	}
+}
+
+// markArming notes that the project's time-based alerts must be armed
+// again. Arming is a function of the project's state alone, so it is done
+// in bulk (settleArming) before anything reads it: a project whose events
+// arrive together during a replay — twenty on average — is armed once, not
+// after each.
+func (v *Views) markArming(en *projectEntry) {
+	if !v.sup.dirty.has(en.seq) {
+		v.sup.dirty.set(en.seq)
+		v.sup.nDirty++
+	}
+}
+
+// settleArming arms the projects marked since the last settling. The
+// caller holds the write lock.
+func (v *Views) settleArming() {
+	if v.sup.nDirty == 0 {
+		return
+	}
+	d := v.sup.dirty
+	for w := range d {
+		for word := d[w]; word != 0; word &= word - 1 {
+			v.armAll(v.proj.bySeq[w<<6+bits.TrailingZeros64(word)])
+		}
+		d[w] = 0
+	}
+	v.sup.nDirty = 0
+}
+
+// armAll arms every time-based alert of the project from its state.
+func (v *Views) armAll(en *projectEntry) {
+	v.armExclusivity(en)
+	v.armCommitments(en)
+	v.armFunds(en)
+	v.armStale(en)
 }
 
 // The deadline alerts are armed under the reference's armPol, the most
@@ -276,10 +302,7 @@ func (v *Views) armCommitments(en *projectEntry) {
 func (v *Views) rearmDeadlines() {
 	for _, en := range v.proj.bySeq {
 		if en.p.Exists() {
-			v.armExclusivity(en)
-			v.armCommitments(en)
-			v.armStale(en)
-			v.armFunds(en)
+			v.armAll(en)
 		}
 	}
 }
@@ -701,7 +724,7 @@ func (v *Views) Alerts(q AlertQuery) (AlertPage, error) {
 			return AlertPage{}, err
 		}
 	}
-	v.mu.RLock()
+	v.rlock()
 	defer v.mu.RUnlock()
 	page := AlertPage{Position: v.pos, Now: q.Now, Items: []Alert{}}
 	// after is the cursor just after the last alert returned.

@@ -96,6 +96,9 @@ type Views struct {
 	touch *Touched
 	obs   []Observer
 	memo  memo
+	// bulk defers arming alerts to the end of a replay (setBulk); when it
+	// is off, each batch leaves the views armed.
+	bulk bool
 }
 
 // NewViews returns empty views.
@@ -109,6 +112,33 @@ func NewViews(opts Options) *Views {
 	v.asm = newAssessmentState()
 	v.tol = newToleranceState()
 	return v
+}
+
+// rlock takes the read lock on views whose alerts are armed: during a
+// replay (setBulk) arming waits for the end, and a reader arriving before
+// then arms what is pending under the write lock first.
+func (v *Views) rlock() {
+	v.mu.RLock()
+	for v.sup.nDirty > 0 {
+		v.mu.RUnlock()
+		v.mu.Lock()
+		v.settleArming()
+		v.mu.Unlock()
+		v.mu.RLock()
+	}
+}
+
+// setBulk turns bulk feeding on or off: on, the alerts of the projects a
+// batch changes are armed when the replay ends rather than after each
+// batch, once per project instead of once per batch that touches it;
+// turning it off arms what is pending.
+func (v *Views) setBulk(on bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.bulk = on
+	if !on {
+		v.settleArming()
+	}
 }
 
 // Location is the zone of the views' civil dates.
@@ -210,6 +240,9 @@ func (v *Views) applyFiltered(dec []decoded, hashes [][32]byte, keep func(*event
 		v.chain.add(&hashes[i])
 		v.pos = d.Position
 		v.events++
+	}
+	if !v.bulk {
+		v.settleArming()
 	}
 	if len(v.obs) > 0 && !v.touch.Empty() {
 		for _, o := range v.obs {
