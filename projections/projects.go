@@ -21,8 +21,11 @@ import (
 type projectEntry struct {
 	// The fields every event touches come first, so that they share the
 	// first cache lines of the entry.
-	seq          uint32
-	armed        uint16 // supervision: the alert kinds that can open with the facts known
+	seq uint32
+	// armed: the alert kinds that can open with the facts known; read it
+	// (and since, and supervisionState.armed) only under Views.rlock,
+	// which arms what a replay left pending.
+	armed        uint16
 	startSeen    bool
 	version      uint64
 	pos          eventstore.Position
