@@ -296,13 +296,14 @@ func (v *Views) armCommitments(en *projectEntry) {
 	v.arm(en, armStart, on, due.End(v.loc))
 }
 
-// rearmDeadlines re-arms every project's deadline alerts after a policy
-// version moved a deadline earlier or set a new USD rate
-// (reference.widenArming).
+// rearmDeadlines marks every project for arming again (markArming) after a
+// policy version moved a deadline earlier or set a new USD rate
+// (reference.widenArming); a live batch arms them at its end, a replay at
+// its own.
 func (v *Views) rearmDeadlines() {
 	for _, en := range v.proj.bySeq {
 		if en.p.Exists() {
-			v.armAll(en)
+			v.markArming(en)
 		}
 	}
 }
